@@ -1,0 +1,256 @@
+"""The Coin Game (Lerer & Peysakhovich 2017; the thesis' §4.3.1; LOLA, Foerster et al. 2018).
+
+Rules, as the thesis states them (§4.3.1.1) and generalised to ``n`` players:
+
+* ``n`` agents, agent ``i`` of colour ``i``, move on a ``size × size`` torus with the
+  actions ``up, down, left, right`` (and ``stay`` when ``stay_action``); moves are
+  simultaneous and agents may share a cell.
+* ``coins = "single"`` (thesis, LOLA): one coin is on the board at a time; after it is
+  picked up a new coin appears at once, of a uniformly random colour, on a uniformly
+  random cell that no agent occupies. ``coins = "per_agent"`` (the Pax / JaxMARL
+  variant): one coin of every colour is always on the board, each respawning the same
+  way when taken.
+* An agent that stands on a coin after the move picks it up and receives
+  ``+pickup_reward`` (1); if the coin is another agent's colour, the owner receives
+  ``owner_penalty`` (−2). When several agents reach the same coin in one step each of
+  them is credited and the owner is charged for each other picker (as in LOLA-DiCE and
+  Pax; the original LOLA code gave the coin to red).
+* Episodes last ``max_steps`` steps (100 in the thesis; LOLA used 150), then truncate.
+
+The reward structure makes it a social dilemma: greedy agents that take every coin get
+0 in expectation (two players), those who take only their own get 1/2 per coin each.
+
+Observation of agent ``i``: ``(size, size, 4)`` binary channels ``[self, other agents,
+coins of my colour, coins of other colours]``, the Pax convention in which every agent
+sees the board from its own point of view. With ``egocentric`` the board is shifted on
+the torus so that the agent sits at the centre cell.
+
+Counters in ``info``: ``coin/picked`` and ``coin/own`` (coins picked up by each agent,
+all and of its own colour), ``coin/lost`` (own-colour coins taken by others).
+
+Registered as ``coin_game`` (the thesis': 2 players, 3×3, one coin, 100 steps) and
+``coin_game_5x5`` (the common 5×5 board of LASE's code).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from prosocial.envs.core import Box, Discrete, Environment, register, require
+from prosocial.envs.grid import DIRECTIONS
+
+_ACTION_DIRECTIONS = {"up": 0, "right": 1, "down": 2, "left": 3}
+
+
+@struct.dataclass
+class CoinGameParams:
+    num_agents: int = struct.field(pytree_node=False, default=2)
+    size: int = struct.field(pytree_node=False, default=3)
+    coins: str = struct.field(pytree_node=False, default="single")
+    stay_action: bool = struct.field(pytree_node=False, default=False)
+    egocentric: bool = struct.field(pytree_node=False, default=False)
+    max_steps: int = 100
+    pickup_reward: float = 1.0
+    owner_penalty: float = -2.0
+
+    def validate(self, env: str) -> None:
+        require(self.num_agents >= 2, env, "num_agents", f"needs at least 2, got {self.num_agents}")
+        require(self.size >= 2, env, "size", f"needs at least 2, got {self.size}")
+        require(
+            self.coins in ("single", "per_agent"),
+            env,
+            "coins",
+            f"accepted: single, per_agent; got {self.coins!r}",
+        )
+        free = self.size**2 - self.num_agents
+        require(
+            free >= 1,
+            env,
+            "size",
+            f"a {self.size}x{self.size} board leaves no free cell for {self.num_agents} agents",
+        )
+        require(int(self.max_steps) >= 1, env, "max_steps", f"must be >= 1, got {self.max_steps}")
+
+    @property
+    def num_coins(self) -> int:
+        return 1 if self.coins == "single" else self.num_agents
+
+
+@struct.dataclass
+class CoinGameState:
+    pos: jax.Array  # (n, 2) int32
+    coin_pos: jax.Array  # (m, 2) int32
+    coin_colour: jax.Array  # (m,) int32
+    t: jax.Array  # () int32
+
+
+def _actions(params: CoinGameParams) -> tuple[str, ...]:
+    base = ("up", "down", "left", "right")
+    return (*base, "stay") if params.stay_action else base
+
+
+def _free_cells(bits: jax.Array, taken: jax.Array) -> jax.Array:
+    """Distinct uniformly random free cells, one per entry of ``bits``.
+
+    ``bits``: ``(k,)`` uint32 random words; ``taken``: ``(size²,)`` boolean, cells that
+    may not be chosen. Draw ``j`` takes the ``(bits[j] mod #free)``-th free cell, then
+    marks it taken. Returns ``(k,)`` int32 flat indices.
+    """
+    cells = jnp.arange(taken.shape[0])
+    chosen = []
+    for word in bits:
+        free = ~taken
+        index = word % jnp.maximum(jnp.sum(free), 1).astype(jnp.uint32)
+        flat = jnp.argmax(jnp.cumsum(free) > index.astype(jnp.int32))
+        chosen.append(flat)
+        taken = taken | (cells == flat)
+    return jnp.stack(chosen).astype(jnp.int32)
+
+
+def _occupied(flat: jax.Array, size: int) -> jax.Array:
+    return jnp.any(jnp.arange(size * size)[:, None] == flat[None], axis=1)
+
+
+def _unflat(flat: jax.Array, size: int) -> jax.Array:
+    return jnp.stack([flat // size, flat % size], axis=-1).astype(jnp.int32)
+
+
+def _flat(pos: jax.Array, size: int) -> jax.Array:
+    return pos[..., 0] * size + pos[..., 1]
+
+
+def _observe(state: CoinGameState, params: CoinGameParams) -> jax.Array:
+    n, g = params.num_agents, params.size
+    if params.egocentric:
+        centre = g // 2
+        rel_agents = (state.pos[None] - state.pos[:, None] + centre) % g  # (n, n, 2)
+        rel_coins = (state.coin_pos[None] - state.pos[:, None] + centre) % g  # (n, m, 2)
+        agent_cells = _flat(rel_agents, g)
+        coin_cells = _flat(rel_coins, g)
+    else:
+        agent_cells = jnp.broadcast_to(_flat(state.pos, g)[None], (n, n))
+        coin_cells = jnp.broadcast_to(_flat(state.coin_pos, g)[None], (n, params.num_coins))
+    cells = jnp.arange(g * g)
+    here = agent_cells[..., None] == cells  # (n, n, g*g)
+    me = jnp.eye(n, dtype=bool)[..., None]
+    self_ch = jnp.any(here & me, axis=1)
+    other_ch = jnp.any(here & ~me, axis=1)
+    coin_here = coin_cells[..., None] == cells  # (n, m, g*g)
+    mine = (state.coin_colour[None] == jnp.arange(n)[:, None])[..., None]  # (n, m, 1)
+    own_ch = jnp.any(coin_here & mine, axis=1)
+    theirs_ch = jnp.any(coin_here & ~mine, axis=1)
+    obs = jnp.stack([self_ch, other_ch, own_ch, theirs_ch], axis=-1)
+    return obs.reshape(n, g, g, 4).astype(jnp.uint8)
+
+
+def _init(key, params: CoinGameParams) -> CoinGameState:
+    n, g, m = params.num_agents, params.size, params.num_coins
+    bits = jax.random.bits(key, (n + m + 1,), jnp.uint32)
+    agent_flat = _free_cells(bits[:n], jnp.zeros(g * g, bool))
+    pos = _unflat(agent_flat, g)
+    occupied = _occupied(agent_flat, g)
+    # each coin independently on a cell no agent occupies
+    coin_pos = _unflat(
+        jnp.concatenate([_free_cells(bits[n + k : n + k + 1], occupied) for k in range(m)]), g
+    )
+    if params.coins == "single":
+        colour = (bits[n + m :] % n).astype(jnp.int32)
+    else:
+        colour = jnp.arange(n, dtype=jnp.int32)
+    return CoinGameState(pos, coin_pos, colour, jnp.zeros((), jnp.int32))
+
+
+def _step(key, state: CoinGameState, actions, params: CoinGameParams):
+    n, g, m = params.num_agents, params.size, params.num_coins
+    names = _actions(params)
+    table = np.array([_ACTION_DIRECTIONS.get(a, -1) for a in names], dtype=np.int32)
+    direction = jnp.asarray(table)[actions]
+    step = jnp.where((direction >= 0)[:, None], jnp.asarray(DIRECTIONS)[direction % 4], 0)
+    pos = (state.pos + step) % g
+
+    on_coin = jnp.all(pos[:, None] == state.coin_pos[None], axis=-1)  # (n, m)
+    owner = state.coin_colour[None] == jnp.arange(n)[:, None]  # (n, m): agent owns coin
+    pickers = jnp.sum(on_coin, axis=0)  # (m,)
+    others_on = pickers[None] - on_coin  # pickers of coin k other than agent i
+    picked = jnp.sum(on_coin, axis=1)
+    own = jnp.sum(on_coin & owner, axis=1)
+    lost = jnp.sum(jnp.where(owner, others_on, 0), axis=1)
+    rewards = params.pickup_reward * picked + params.owner_penalty * lost
+
+    taken = pickers > 0
+    bits = jax.random.bits(key, (m + 1,), jnp.uint32)
+    occupied = _occupied(_flat(pos, g), g)
+    new_pos = _unflat(
+        jnp.concatenate([_free_cells(bits[k : k + 1], occupied) for k in range(m)]), g
+    )
+    coin_pos = jnp.where(taken[:, None], new_pos, state.coin_pos)
+    if params.coins == "single":
+        fresh = (bits[m:] % n).astype(jnp.int32)
+        coin_colour = jnp.where(taken, fresh, state.coin_colour)
+    else:
+        coin_colour = state.coin_colour
+    t = state.t + 1
+    next_state = CoinGameState(pos, coin_pos, coin_colour, t)
+    truncated = jnp.broadcast_to(t >= params.max_steps, (n,))
+    terminated = jnp.zeros((n,), bool)
+    info = {"coin/picked": picked, "coin/own": own, "coin/lost": lost}
+    return next_state, rewards.astype(jnp.float32), terminated, truncated, info
+
+
+# Colours of agents 0..: red, blue, then distinct hues.
+AGENT_COLOURS = np.array(
+    [[220, 50, 47], [38, 139, 210], [133, 153, 0], [211, 54, 130], [181, 137, 0], [42, 161, 152]],
+    dtype=np.uint8,
+)
+
+
+def _render(state: CoinGameState, params: CoinGameParams, scale: int = 24) -> jax.Array:
+    g, n = params.size, params.num_agents
+    colours = jnp.asarray(AGENT_COLOURS[np.arange(n) % len(AGENT_COLOURS)], jnp.uint8)
+    yy, xx = jnp.meshgrid(jnp.arange(g * scale), jnp.arange(g * scale), indexing="ij")
+    cell_r, cell_c = yy // scale, xx // scale
+    fy, fx = (yy % scale) / scale - 0.5, (xx % scale) / scale - 0.5
+    image = jnp.full((g * scale, g * scale, 3), 245, jnp.uint8)
+    grid_line = ((yy % scale) == 0) | ((xx % scale) == 0)
+    image = jnp.where(grid_line[..., None], jnp.uint8(200), image)
+
+    def draw(img, mask, colour):
+        return jnp.where(mask[..., None], colour, img)
+
+    # agents as squares, coins as discs on top (an agent on a coin shows both)
+    for i in range(n):
+        at = (cell_r == state.pos[i, 0]) & (cell_c == state.pos[i, 1])
+        square = at & (jnp.abs(fy) < 0.4) & (jnp.abs(fx) < 0.4)
+        image = draw(image, square, colours[i])
+    for k in range(params.num_coins):
+        at = (cell_r == state.coin_pos[k, 0]) & (cell_c == state.coin_pos[k, 1])
+        disc = at & (fy**2 + fx**2 < 0.2**2)
+        ring = at & (fy**2 + fx**2 < 0.26**2) & ~disc
+        image = draw(image, ring, jnp.uint8(30))
+        image = draw(image, disc, colours[state.coin_colour[k]])
+    return image
+
+
+def _build(params: CoinGameParams, name: str) -> Environment:
+    return Environment(
+        name=name,
+        params=params,
+        init_fn=_init,
+        transition_fn=_step,
+        observe_fn=_observe,
+        observation_space=lambda p: Box(0, 1, (p.size, p.size, 4), jnp.uint8),
+        action_space=lambda p: Discrete(len(_actions(p))),
+        action_names=_actions,
+        render_fn=_render,
+    )
+
+
+register("coin_game", CoinGameParams)(lambda p: _build(p, "coin_game"))
+register("coin_game_5x5", lambda: dataclasses.replace(CoinGameParams(), size=5))(
+    lambda p: _build(p, "coin_game_5x5")
+)
