@@ -136,11 +136,11 @@ def _observe(state: CoinGameState, params: CoinGameParams) -> jax.Array:
         agent_cells = jnp.broadcast_to(_flat(state.pos, g)[None], (n, n))
         coin_cells = jnp.broadcast_to(_flat(state.coin_pos, g)[None], (n, params.num_coins))
     cells = jnp.arange(g * g)
-    here = agent_cells[..., None] == cells  # (n, n, g*g)
+    here = agent_cells[..., None] == cells[None, None]  # (n, n, g*g)
     me = jnp.eye(n, dtype=bool)[..., None]
     self_ch = jnp.any(here & me, axis=1)
     other_ch = jnp.any(here & ~me, axis=1)
-    coin_here = coin_cells[..., None] == cells  # (n, m, g*g)
+    coin_here = coin_cells[..., None] == cells[None, None]  # (n, m, g*g)
     mine = (state.coin_colour[None] == jnp.arange(n)[:, None])[..., None]  # (n, m, 1)
     own_ch = jnp.any(coin_here & mine, axis=1)
     theirs_ch = jnp.any(coin_here & ~mine, axis=1)
