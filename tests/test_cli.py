@@ -62,7 +62,8 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
 def test_list_names_every_family(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in ("stag_hunt", "pg_critic", "exact_gradient", "linearised", "amd-table-4.3"):
+    names = ("stag_hunt", "pg_critic", "exact_gradient", "linearised", "amd-table-4.3")
+    for name in (*names, "coin_game"):
         assert name in out
 
 

@@ -3,10 +3,12 @@
     prosocial list
     prosocial run <preset> [--field value ...] [--out DIR]
     prosocial reproduce <group-or-preset> [--field value ...] [--out DIR]
+    prosocial render <env> [--policy random] [--steps N] [--fps F] [--seed S] [--scale K]
+                     [--field value ...] [--out FILE.gif]
 
-Bad input (an unknown preset, game or field, a value out of range, a payoff matrix that
-is no social dilemma) prints one line naming the field and what is accepted, and exits
-with status 2 before anything is written.
+Bad input (an unknown preset, environment, policy, game or field, a value out of range,
+a payoff matrix that is no social dilemma) prints one line naming the field and what is
+accepted, and exits with status 2 before anything is written.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ class Diverged(RuntimeError):
 
 USAGE = """usage: prosocial list
        prosocial run <preset> [--field value ...] [--out DIR]
-       prosocial reproduce <group-or-preset> [--field value ...] [--out DIR]"""
+       prosocial reproduce <group-or-preset> [--field value ...] [--out DIR]
+       prosocial render <env> [--policy random] [--steps N] [--fps F] [--seed S] [--scale K]
+                        [--field value ...] [--out FILE.gif]"""
 
 
-def _pairs(args: list[str]) -> tuple[dict[str, str], Path]:
-    """``--field value`` / ``--field=value`` pairs, and the output folder."""
-    pairs, out, i = {}, Path("runs"), 0
+def _pairs(args: list[str], out: Path | None = Path("runs")) -> tuple[dict[str, str], Path | None]:
+    """``--field value`` / ``--field=value`` pairs, and ``--out`` (``out`` when absent)."""
+    pairs, i = {}, 0
     while i < len(args):
         arg = args[i]
         if not arg.startswith("--") or len(arg) < 3:
@@ -51,6 +55,7 @@ def _list() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from prosocial import envs
     from prosocial.experiments.amd import PLANNERS
     from prosocial.experiments.catalog import presets
     from prosocial.games import MATRIX_GAMES
@@ -61,6 +66,7 @@ def _list() -> None:
     table.add_row("games", ", ".join(MATRIX_GAMES.names()))
     table.add_row("learners", ", ".join(LEARNERS.names()))
     table.add_row("planners", ", ".join(PLANNERS))
+    table.add_row("environments", ", ".join(envs.names()))
     try:
         from prosocial.adjust import ADJUSTMENTS
 
@@ -106,6 +112,65 @@ def _run(target: str, args: list[str], group: bool) -> None:
         raise Diverged(", ".join(str(p) for p in diverged))
 
 
+RENDER_OPTIONS = {"policy": str, "steps": int, "fps": float, "seed": int, "scale": int}
+
+
+def _make_env(name: str, fields: dict[str, str]):
+    """``envs.make(name, ...)`` with ``--field value`` strings parsed into the fields' types."""
+    import dataclasses
+    import typing
+
+    from prosocial import envs
+    from prosocial.errors import ConfigError
+    from prosocial.experiments.presets import parse_value
+
+    defaults = envs.make(name).params
+    try:
+        types = typing.get_type_hints(type(defaults))
+    except (NameError, TypeError):  # an annotation that does not resolve: read it as written
+        types = {f.name: f.type for f in dataclasses.fields(defaults)}
+    types = {f.name: types.get(f.name, f.type) for f in dataclasses.fields(defaults)}
+    parsed = {}
+    for raw_name, raw in fields.items():
+        key = raw_name.replace("-", "_")
+        if key not in types:
+            accepted = ", ".join([*RENDER_OPTIONS, *types])
+            raise ConfigError(f"{name}.{raw_name}", f"unknown field; accepted: {accepted}")
+        parsed[key] = parse_value(f"{name}.{key}", raw, types[key])
+    return envs.make(name, **parsed)
+
+
+def _render(name: str, args: list[str]) -> None:
+    import time
+
+    import jax
+
+    from prosocial.envs.render import POLICIES, auto_scale, check_options, rollout_frames, write_gif
+    from prosocial.errors import ConfigError
+    from prosocial.experiments.presets import parse_value
+
+    pairs, out = _pairs(args, out=None)
+    options = {k: parse_value(k, pairs.pop(k), t) for k, t in RENDER_OPTIONS.items() if k in pairs}
+    env = _make_env(name, pairs)
+    policy = options.get("policy", "random")
+    POLICIES.get(policy)  # an unknown policy fails here, before anything runs
+    out = Path(f"{name}.gif") if out is None else out
+    if out.suffix.lower() != ".gif":
+        raise ConfigError("out", f"{str(out)!r} is not accepted; accepted: a path ending in .gif")
+    steps, fps, scale = options.get("steps"), options.get("fps", 10.0), options.get("scale")
+    check_options(steps, fps, scale)
+    start = time.perf_counter()
+    frames = rollout_frames(env, jax.random.PRNGKey(options.get("seed", 0)), steps, policy)
+    scale = auto_scale(frames.shape[1:]) if scale is None else scale
+    write_gif(frames, out, fps, scale)
+    height, width = frames.shape[1] * scale, frames.shape[2] * scale
+    print(
+        f"{out}: {len(frames)} frames of {name} ({len(frames) - 1} steps, policy {policy}), "
+        f"{width}x{height} px, {len(frames) / fps:.1f} s at {fps:g} fps; "
+        f"made in {time.perf_counter() - start:.1f} s"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -119,8 +184,14 @@ def main(argv: list[str] | None = None) -> int:
             if not rest or rest[0].startswith("--"):
                 raise ProsocialError(f"{command}: missing the preset name")
             _run(rest[0], rest[1:], group=command == "reproduce")
+        elif command == "render":
+            if not rest or rest[0].startswith("--"):
+                raise ProsocialError("render: missing the environment name")
+            _render(rest[0], rest[1:])
         else:
-            raise ProsocialError(f"unknown command {command!r}; accepted: list, run, reproduce")
+            raise ProsocialError(
+                f"unknown command {command!r}; accepted: list, run, reproduce, render"
+            )
     except ProsocialError as err:
         print(f"prosocial: error: {err}", file=sys.stderr)
         return 2
