@@ -122,7 +122,6 @@ def _make_env(name: str, fields: dict[str, str]):
 
     from prosocial import envs
     from prosocial.errors import ConfigError
-    from prosocial.experiments.presets import parse_value
 
     defaults = envs.make(name).params
     try:
@@ -136,8 +135,28 @@ def _make_env(name: str, fields: dict[str, str]):
         if key not in types:
             accepted = ", ".join([*RENDER_OPTIONS, *types])
             raise ConfigError(f"{name}.{raw_name}", f"unknown field; accepted: {accepted}")
-        parsed[key] = parse_value(f"{name}.{key}", raw, types[key])
+        parsed[key] = _parse_field(f"{name}.{key}", raw, types[key])
     return envs.make(name, **parsed)
+
+
+def _parse_field(field: str, raw: str, hint):
+    """``raw`` in the field's type; a field typed ``Any`` (an array of payoffs) takes a
+    Python literal (``[[1, 0], [2, 3]]``) or else the string, which the env validates."""
+    import ast
+    from typing import Any
+
+    from prosocial.errors import ConfigError
+    from prosocial.experiments.presets import parse_value
+
+    if hint is Any:
+        try:
+            return ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            return raw
+    try:
+        return parse_value(field, raw, hint)
+    except (TypeError, NameError):  # a type that cannot be built from a string
+        raise ConfigError(field, f"type {hint} cannot be set from the command line") from None
 
 
 def _render(name: str, args: list[str]) -> None:
@@ -164,9 +183,10 @@ def _render(name: str, args: list[str]) -> None:
     scale = auto_scale(frames.shape[1:]) if scale is None else scale
     write_gif(frames, out, fps, scale)
     height, width = frames.shape[1] * scale, frames.shape[2] * scale
+    playing = len(frames) * (round(1000 / fps) // 10) / 100  # GIF delays: whole 10 ms
     print(
         f"{out}: {len(frames)} frames of {name} ({len(frames) - 1} steps, policy {policy}), "
-        f"{width}x{height} px, {len(frames) / fps:.1f} s at {fps:g} fps; "
+        f"{width}x{height} px, {playing:.1f} s at {fps:g} fps; "
         f"made in {time.perf_counter() - start:.1f} s"
     )
 

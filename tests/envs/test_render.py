@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from prosocial import envs
-from prosocial.cli import main
+from prosocial.cli import _make_env, main
 from prosocial.envs.render import auto_scale, rollout_frames, write_gif
 
 
@@ -46,7 +46,7 @@ def test_render_without_steps_plays_one_episode_with_field_overrides(tmp_path):
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["coin_gam"], "unknown environment 'coin_gam'; accepted: coin_game"),
+        (["coin_gam"], "unknown environment 'coin_gam'; accepted: "),
         (["coin_game", "--policy", "greedy"], "unknown policy 'greedy'; accepted: random"),
         (["coin_game", "--size", "two"], "coin_game.size: 'two' is not accepted; accepted: an"),
         (["coin_game", "--size", "1"], "coin_game.size: needs at least 2"),
@@ -54,6 +54,7 @@ def test_render_without_steps_plays_one_episode_with_field_overrides(tmp_path):
         (["coin_game", "--fps", "0"], "fps: 0.0 is not accepted"),
         (["coin_game", "--steps", "0"], "steps: 0 is not accepted"),
         (["coin_game", "--out", "episode.png"], "a path ending in .gif"),
+        (["ipd", "--payoffs", "[1, 2]"], "ipd.payoffs: shape (2,)"),
         ([], "render: missing the environment name"),
     ],
 )
@@ -64,8 +65,16 @@ def test_bad_render_input_is_one_line_and_status_2(args, needle, tmp_path, capsy
     assert main(["render", *args]) == 2
     err = capsys.readouterr().err
     assert needle in err
+    assert args[:1] != ["coin_gam"] or "coin_game," in err  # the accepted names
     assert err.count("\n") == 1
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_fields_are_parsed_into_their_types():
+    env = _make_env("coin_game", {"egocentric": "yes", "pickup-reward": "2.5", "size": "4"})
+    assert (env.params.egocentric, env.params.pickup_reward, env.params.size) == (True, 2.5, 4)
+    payoffs = "[[[3, 0], [5, 1]], [[3, 5], [0, 1]]]"  # a field typed Any takes a literal
+    assert np.shape(_make_env("ipd", {"payoffs": payoffs}).params.payoffs) == (2, 2, 2)
 
 
 def test_rollout_starts_from_reset_and_stops_at_the_episode_end():
