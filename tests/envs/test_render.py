@@ -1,5 +1,8 @@
 """`prosocial render` and the rollout/GIF helpers: a GIF a person can watch, clear errors."""
 
+import os
+import stat
+
 import jax
 import numpy as np
 import pytest
@@ -96,4 +99,7 @@ def test_write_gif_keeps_colours_and_scales_without_smoothing(tmp_path):
     np.testing.assert_array_equal(decoded, frames.repeat(3, axis=1).repeat(3, axis=2))
     assert delays == [250] * 4
     assert [p.name for p in tmp_path.iterdir()] == ["a.gif"]  # no temporary file left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "a.gif").stat().st_mode) == 0o666 & ~umask  # as any file
     assert auto_scale((6, 5)) == 54 and auto_scale((400, 300)) == 1

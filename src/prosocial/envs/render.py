@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,8 +143,7 @@ def write_gif(frames: np.ndarray, path: str | Path, fps: float = 10.0, scale: in
     images = [Image.fromarray(f) for f in frames]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".gif", dir=path.parent)
-    os.close(fd)
+    tmp = path.with_name(f".partial-{os.getpid()}-{path.name}")  # the umask's permissions
     try:
         images[0].save(
             tmp,
@@ -157,6 +155,6 @@ def write_gif(frames: np.ndarray, path: str | Path, fps: float = 10.0, scale: in
         )
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
