@@ -2,6 +2,7 @@
 
 import os
 import stat
+from typing import Any
 
 import jax
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from PIL import Image
 
 from prosocial import envs
-from prosocial.cli import _make_env, main
+from prosocial.cli import _make_env, _parse_field, main
 from prosocial.envs.render import auto_scale, rollout_frames, write_gif
 
 
@@ -58,7 +59,6 @@ def test_render_without_steps_plays_one_episode_with_field_overrides(tmp_path):
         (["coin_game", "--fps", "0"], "fps: 0.0 is not accepted"),
         (["coin_game", "--steps", "0"], "steps: 0 is not accepted"),
         (["coin_game", "--out", "episode.png"], "a path ending in .gif"),
-        (["ipd", "--payoffs", "[1, 2]"], "ipd.payoffs: shape (2,)"),
         ([], "render: missing the environment name"),
     ],
 )
@@ -77,8 +77,17 @@ def test_bad_render_input_is_one_line_and_status_2(args, needle, tmp_path, capsy
 def test_fields_are_parsed_into_their_types():
     env = _make_env("coin_game", {"egocentric": "yes", "pickup-reward": "2.5", "size": "4"})
     assert (env.params.egocentric, env.params.pickup_reward, env.params.size) == (True, 2.5, 4)
-    payoffs = "[[[3, 0], [5, 1]], [[3, 5], [0, 1]]]"  # a field typed Any takes a literal
+    # a field typed Any (explicit payoffs) takes a Python literal, or else the string
+    assert _parse_field("g.payoffs", "[[3, 0], [5, 1]]", Any) == [[3, 0], [5, 1]]
+    assert _parse_field("g.payoffs", "none", Any) == "none"
+
+
+@pytest.mark.skipif("ipd" not in envs.names(), reason="the iterated matrix game is not registered")
+def test_explicit_payoffs_reach_the_environment_and_its_checks(tmp_path, capsys):
+    payoffs = "[[[3, 0], [5, 1]], [[3, 5], [0, 1]]]"
     assert np.shape(_make_env("ipd", {"payoffs": payoffs}).params.payoffs) == (2, 2, 2)
+    assert main(["render", "ipd", "--payoffs", "[1, 2]", "--out", str(tmp_path / "a.gif")]) == 2
+    assert "ipd.payoffs: shape (2,)" in capsys.readouterr().err
 
 
 def test_rollout_starts_from_reset_and_stops_at_the_episode_end():
