@@ -1,0 +1,99 @@
+"""Gradual tit-for-tat: mirror the co-player's estimated degree of cooperation
+(thesis chapter 5, "Gradual Tit-for-Tat").
+
+The agent has a degree of cooperation α and plays the α-policy of its game, the policy
+that maximises V_i + α·V_j (§5.2; :meth:`prosocial.games.degrees.DegreeIPD.policy` and
+:meth:`~prosocial.games.degrees.ContinuousDilemma.policy`). After each round it updates
+an estimate β̂ of the co-player's degree (§5.3; :mod:`prosocial.strategies.estimators`)
+and mirrors it with forgiveness ε (§5.2, "similar to forgiving variants of
+Tit-for-Tat"):
+
+    α_{t+1} = clip(β̂_t + ε, 0, 1).
+
+The three parts are separable: ``game.policy`` (the α-conditioned policy family), an
+:class:`~prosocial.strategies.estimators.Estimator` (eq. 5.1 or §5.3.2) and
+:func:`mirror`. What the thesis leaves open and prosocial fixes: the first α is the
+mirror of the estimator's initial β̂ (the prior mean, 0.5 under the uniform prior, or
+``beta0``), so α₀ = 0.5 + ε; the reward inversion uses the agent's current α; α is
+clipped to [0, 1], the range of §5.2.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from prosocial.errors import ConfigError
+from prosocial.strategies.base import Observation, Strategy
+from prosocial.strategies.estimators import Estimator, bayes, reward_inversion
+
+F32 = jnp.float32
+ESTIMATOR_NAMES = ("bayes", "reward")
+
+
+def mirror(beta_hat: jax.Array, eps: float | jax.Array) -> jax.Array:
+    """The mirror rule with forgiveness: ``α = clip(β̂ + ε, 0, 1)``."""
+    return jnp.clip(beta_hat + eps, 0.0, 1.0).astype(F32)
+
+
+class GradualState(NamedTuple):
+    estimator: Any
+    alpha: jax.Array
+    beta_hat: jax.Array
+
+
+def gradual_tft(
+    game: Any,
+    estimator: str | Estimator = "bayes",
+    *,
+    eps: float | jax.Array = 0.1,
+    **options: Any,
+) -> Strategy:
+    """Gradual tit-for-tat on ``game`` with an estimator and forgiveness ``eps``.
+
+    Args:
+        game: a game of :mod:`prosocial.games.degrees`.
+        estimator: ``"bayes"`` (eq. 5.1), ``"reward"`` (§5.3.2), or an
+            :class:`Estimator`; ``options`` go to the named estimator's factory.
+        eps: forgiveness ε in [0, 1].
+
+    The probe is ``[α, β̂]`` after the round's update.
+    """
+    if isinstance(estimator, str):
+        if estimator not in ESTIMATOR_NAMES:
+            raise ConfigError(
+                "gradual_tft.estimator",
+                f"{estimator!r} is not accepted; accepted: {', '.join(ESTIMATOR_NAMES)}",
+            )
+        factory = bayes if estimator == "bayes" else reward_inversion
+        estimator = factory(game, **options)
+    elif options:
+        raise ConfigError("gradual_tft.options", f"{sorted(options)}: only with a named estimator")
+    if not isinstance(eps, jax.core.Tracer) and not (
+        isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps <= 1
+    ):
+        raise ConfigError(
+            "gradual_tft.eps", f"{eps!r} is not accepted; accepted: a number in [0, 1]"
+        )
+
+    def init(key: jax.Array) -> GradualState:
+        del key
+        state = estimator.init()
+        beta_hat = jnp.asarray(estimator.estimate(state, jnp.ones((), F32)), F32)
+        return GradualState(state, mirror(beta_hat, eps), beta_hat)
+
+    def act(state: GradualState, key: jax.Array) -> jax.Array:
+        del key
+        return jnp.asarray(game.policy(state.alpha), F32)
+
+    def update(state: GradualState, obs: Observation) -> GradualState:
+        est = estimator.update(state.estimator, obs, state.alpha)
+        beta_hat = jnp.asarray(estimator.estimate(est, state.alpha), F32)
+        return GradualState(est, mirror(beta_hat, eps), beta_hat)
+
+    def probe(state: GradualState) -> jax.Array:
+        return jnp.stack([state.alpha, state.beta_hat])
+
+    return Strategy(init, act, update, probe)
