@@ -11,8 +11,9 @@ from prosocial.registry import Registry
 @cache
 def presets() -> Registry:
     """The preset registry, filled once."""
-    from prosocial.experiments import aga_presets, amd_presets
+    from prosocial.experiments import aga_presets, amd_presets, gradual_tft_presets
 
     amd_presets.register_all()
     aga_presets.register_all()
+    gradual_tft_presets.register_all()
     return PRESETS

@@ -165,7 +165,7 @@ OWN_DEGREE = ("smoothed", "current")
 def reward_inversion(
     game: Any,
     *,
-    tau: float | jax.Array = 0.05,
+    tau: float | jax.Array = 0.02,
     beta0: float = 0.5,
     own: str = "smoothed",
     iters: int = 30,
