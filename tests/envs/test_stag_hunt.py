@@ -194,16 +194,28 @@ def test_observation_window_is_north_up_and_counts_hunters(env):
 
 def test_start_states_are_well_formed():
     env = envs.make("stag_hunt")
-    states = jax.jit(jax.vmap(lambda k: env.reset(k)[1]))(jax.random.split(KEY, 500))
+    draws = 20000
+    states = jax.jit(jax.vmap(lambda k: env.reset(k)[1]))(jax.random.split(KEY, draws))
     pos = np.asarray(states.pos)
     flat = pos[..., 0] * 5 + pos[..., 1]
-    assert all(len(set(row)) == 4 for row in flat), "hunters start on distinct cells"
-    np.testing.assert_array_equal(np.asarray(states.stags).sum(axis=(1, 2)), 2)
-    np.testing.assert_array_equal(np.asarray(states.hares).sum(axis=(1, 2)), 4)
-    assert not np.any(np.asarray(states.stags) & np.asarray(states.hares))
-    # every cell is used for hunters and for prey: the draw covers the board
-    assert len(np.unique(flat)) == 25
-    assert np.all(np.asarray(states.stags).sum(axis=0) > 0)
+    assert np.all(np.sort(flat, axis=1)[:, 1:] != np.sort(flat, axis=1)[:, :-1]), (
+        "hunters start on distinct cells"
+    )
+    stags, hares = np.asarray(states.stags), np.asarray(states.hares)
+    np.testing.assert_array_equal(stags.sum(axis=(1, 2)), 2)
+    np.testing.assert_array_equal(hares.sum(axis=(1, 2)), 4)
+    assert not np.any(stags & hares)
+    # uniform: every hunter on every cell, and stags and hares on every cell, equally often
+    for counts, p in [
+        (np.stack([np.bincount(flat[:, i], minlength=25) for i in range(4)]), 1 / 25),
+        (stags.reshape(draws, 25).sum(axis=0), 2 / 25),
+        (hares.reshape(draws, 25).sum(axis=0), 4 / 25),
+    ]:
+        sigma = np.sqrt(draws * p * (1 - p))
+        assert np.all(np.abs(counts - draws * p) < 5 * sigma), counts
+    # a hunter may start on a prey (drawn independently), as in the development code
+    on_prey = (stags | hares).reshape(draws, 25)[np.arange(draws)[:, None], flat]
+    assert 0.2 < on_prey.mean() < 0.28  # 6 of 25 cells hold prey: 0.24
 
 
 def test_a_random_rollout_keeps_the_books():

@@ -117,22 +117,44 @@ class SnowdriftState:
     t: jax.Array  # () int32
 
 
+def _sample_cells(bits: jax.Array, num_cells: int) -> jax.Array:
+    """``k = len(bits)`` distinct cells of ``0 .. num_cells - 1``, uniformly, in random order.
+
+    A partial Fisher–Yates shuffle driven by ``k`` uint32 words: swap ``j`` exchanges
+    entry ``j`` with entry ``j + bits[j] mod (num_cells - j)`` (modulo bias below
+    ``num_cells / 2³²``). ``k`` swaps, no sort: measured faster here than an argsort or an
+    all-pairs rank of one word per cell.
+    """
+    k = bits.shape[0]
+
+    def swap(j, perm):
+        other = j + (bits[j] % (num_cells - j).astype(jnp.uint32)).astype(jnp.int32)
+        mine, theirs = perm[j], perm[other]
+        return perm.at[other].set(mine).at[j].set(theirs)
+
+    perm = jnp.arange(num_cells, dtype=jnp.int32)
+    return jax.lax.fori_loop(0, k, swap, perm, unroll=k <= 32)[:k]
+
+
 def _window(values: jax.Array, pos: jax.Array, radius: int, outside: int) -> jax.Array:
-    """Each agent's north-up ``(2r + 1)²`` window of ``values``, ``outside`` off the grid."""
-    side = np.arange(-radius, radius + 1, dtype=np.int32)
-    offsets = np.stack(np.meshgrid(side, side, indexing="ij"), axis=-1)  # (V, V, 2)
-    cells = pos[:, None, None, :] + jnp.asarray(offsets)[None]
-    shape = jnp.asarray(values.shape, jnp.int32)[None, None, None]
-    inside = jnp.all((cells >= 0) & (cells < shape), axis=-1)
-    cells = jnp.clip(cells, 0, shape - 1)
-    return jnp.where(inside, values[cells[..., 0], cells[..., 1]], outside)
+    """Each agent's north-up ``(2r + 1)²`` window of ``values``, ``outside`` off the grid.
+
+    One gather from the grid padded by ``r`` cells of ``outside``: in the padded grid the
+    window of an agent at ``(row, col)`` has its top-left corner at ``(row, col)``.
+    """
+    w = values.shape[1]
+    side = np.arange(2 * radius + 1, dtype=np.int32)
+    offsets = side[:, None] * (w + 2 * radius) + side[None, :]  # (V, V)
+    padded = jnp.pad(values, radius, constant_values=outside).reshape(-1)
+    corner = pos[:, 0] * (w + 2 * radius) + pos[:, 1]
+    return padded[corner[:, None, None] + jnp.asarray(offsets)[None]]
 
 
 def _init(key, params: SnowdriftParams) -> SnowdriftState:
     n, h, w = params.num_agents, params.height, params.width
-    bits = jax.random.bits(key, (2, h * w), jnp.uint32)
-    agents = jnp.argsort(bits[0])[:n].astype(jnp.int32)
-    chosen = jnp.argsort(bits[1])[: params.num_drifts].astype(jnp.int32)
+    bits = jax.random.bits(key, (n + params.num_drifts,), jnp.uint32)
+    agents = _sample_cells(bits[:n], h * w)
+    chosen = _sample_cells(bits[n:], h * w)
     drifts = jnp.any(chosen[:, None] == jnp.arange(h * w, dtype=jnp.int32)[None], axis=0)
     pos = jnp.stack([agents // w, agents % w], axis=-1)
     return SnowdriftState(pos, drifts.reshape(h, w), jnp.zeros((), jnp.int32))

@@ -127,9 +127,23 @@ class StagHuntState:
     t: jax.Array  # () int32
 
 
-def _distinct_cells(bits: jax.Array, k: int) -> jax.Array:
-    """The first ``k`` cells of the uniformly random order given by ``bits`` (flat, int32)."""
-    return jnp.argsort(bits)[:k].astype(jnp.int32)
+def _sample_cells(bits: jax.Array, num_cells: int) -> jax.Array:
+    """``k = len(bits)`` distinct cells of ``0 .. num_cells - 1``, uniformly, in random order.
+
+    A partial Fisher–Yates shuffle driven by ``k`` uint32 words: swap ``j`` exchanges
+    entry ``j`` with entry ``j + bits[j] mod (num_cells - j)`` (modulo bias below
+    ``num_cells / 2³²``). ``k`` swaps, no sort: measured faster here than an argsort or an
+    all-pairs rank of one word per cell.
+    """
+    k = bits.shape[0]
+
+    def swap(j, perm):
+        other = j + (bits[j] % (num_cells - j).astype(jnp.uint32)).astype(jnp.int32)
+        mine, theirs = perm[j], perm[other]
+        return perm.at[other].set(mine).at[j].set(theirs)
+
+    perm = jnp.arange(num_cells, dtype=jnp.int32)
+    return jax.lax.fori_loop(0, k, swap, perm, unroll=k <= 32)[:k]
 
 
 def _move(pos: jax.Array, actions: jax.Array, h: int, w: int) -> jax.Array:
@@ -140,24 +154,28 @@ def _move(pos: jax.Array, actions: jax.Array, h: int, w: int) -> jax.Array:
 
 
 def _window(values: jax.Array, pos: jax.Array, radius: int, outside: int) -> jax.Array:
-    """Each agent's north-up ``(2r + 1)²`` window of ``values``, ``outside`` off the grid."""
-    side = np.arange(-radius, radius + 1, dtype=np.int32)
-    offsets = np.stack(np.meshgrid(side, side, indexing="ij"), axis=-1)  # (V, V, 2)
-    cells = pos[:, None, None, :] + jnp.asarray(offsets)[None]
-    shape = jnp.asarray(values.shape, jnp.int32)[None, None, None]
-    inside = jnp.all((cells >= 0) & (cells < shape), axis=-1)
-    cells = jnp.clip(cells, 0, shape - 1)
-    return jnp.where(inside, values[cells[..., 0], cells[..., 1]], outside)
+    """Each agent's north-up ``(2r + 1)²`` window of ``values``, ``outside`` off the grid.
+
+    One gather from the grid padded by ``r`` cells of ``outside``: in the padded grid the
+    window of an agent at ``(row, col)`` has its top-left corner at ``(row, col)``.
+    """
+    w = values.shape[1]
+    side = np.arange(2 * radius + 1, dtype=np.int32)
+    offsets = side[:, None] * (w + 2 * radius) + side[None, :]  # (V, V)
+    padded = jnp.pad(values, radius, constant_values=outside).reshape(-1)
+    corner = pos[:, 0] * (w + 2 * radius) + pos[:, 1]
+    return padded[corner[:, None, None] + jnp.asarray(offsets)[None]]
 
 
 def _init(key, params: StagHuntParams) -> StagHuntState:
     n, h, w = params.num_agents, params.height, params.width
-    bits = jax.random.bits(key, (2, h * w), jnp.uint32)
-    agents = _distinct_cells(bits[0], n)
-    prey = _distinct_cells(bits[1], params.num_stags + params.num_hares)
+    s, m = params.num_stags, params.num_stags + params.num_hares
+    bits = jax.random.bits(key, (n + m,), jnp.uint32)
+    agents = _sample_cells(bits[:n], h * w)
+    prey = _sample_cells(bits[n:], h * w)
     cells = jnp.arange(h * w, dtype=jnp.int32)[None]
-    stags = jnp.any(prey[: params.num_stags, None] == cells, axis=0).reshape(h, w)
-    hares = jnp.any(prey[params.num_stags :, None] == cells, axis=0).reshape(h, w)
+    stags = jnp.any(prey[:s, None] == cells, axis=0).reshape(h, w)
+    hares = jnp.any(prey[s:, None] == cells, axis=0).reshape(h, w)
     pos = jnp.stack([agents // w, agents % w], axis=-1)
     return StagHuntState(pos, stags, hares, jnp.zeros(n, bool), jnp.zeros((), jnp.int32))
 
