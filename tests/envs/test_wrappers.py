@@ -60,8 +60,8 @@ def _script(rewards, hits=None, max_steps=2) -> Environment:
     )
 
 
-def _run(env, steps, key=0, actions=None):
-    """``steps`` steps of ``env`` (jitted scan); every output stacked over time."""
+def _runner(env, steps, actions=None):
+    """A jitted ``(key, params) ->`` ``steps`` steps of ``env``, every output stacked."""
     n = env.num_agents()
     space = env.action_space(env.params)
 
@@ -76,7 +76,12 @@ def _run(env, steps, key=0, actions=None):
         _, state = env.reset(k_reset, params)
         return jax.lax.scan(body, state, jax.random.split(k_run, steps))[1]
 
-    return jax.jit(rollout)(jax.random.PRNGKey(key), env.params)
+    return jax.jit(rollout)
+
+
+def _run(env, steps, key=0, actions=None):
+    """``steps`` steps of ``env`` from a reset: ``(obs, rewards, terminated, truncated, info)``."""
+    return _runner(env, steps, actions)(jax.random.PRNGKey(key), env.params)
 
 
 # --------------------------------------------------------------------------------------
@@ -319,56 +324,41 @@ def stacked(request):
 
 
 def test_stacked_wrappers_keep_the_contract(stacked):
+    """Compiles once, vmaps over keys, same key same result, outputs in their spaces."""
     env = stacked
     n = env.num_agents()
-    obs, rewards, terminated, truncated, info = _run(env, 6)
+    one = _runner(env, 5)
+    traces = []
+
+    def batch(keys, params):
+        traces.append(1)
+        return jax.vmap(one, in_axes=(0, None))(keys, params)
+
+    run = jax.jit(batch)
+    keys = jax.random.split(jax.random.PRNGKey(1), 2)
+    first = run(keys, env.params)
+    second = run(jax.random.split(jax.random.PRNGKey(2), 2), env.params)
+    again = run(keys, env.params)
+    assert len(traces) == 1
+    for x, y in zip(jax.tree.leaves(again), jax.tree.leaves(first), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    obs, rewards, terminated, truncated, info = first
     space = env.observation_space(env.params)
-    assert obs.shape == (6, n, *space.shape) and space.contains(obs)
-    assert rewards.shape == (6, n) and rewards.dtype == jnp.float32
+    assert obs.shape == (2, 5, n, *space.shape) and space.contains(obs)
+    assert rewards.shape == (2, 5, n) and rewards.dtype == jnp.float32
     assert bool(jnp.all(jnp.isfinite(rewards)))
     for flags in (terminated, truncated):
-        assert flags.shape == (6, n) and flags.dtype == jnp.bool_
+        assert flags.shape == (2, 5, n) and flags.dtype == jnp.bool_
     for key, value in info.items():
-        assert "/" in key and value.shape[0] == 6, key
+        assert "/" in key and value.shape[:2] == (2, 5), key
         assert bool(jnp.all(jnp.isfinite(value))), key
-    assert info["episode/return"].shape == (6, n)
+    assert info["episode/return"].shape == (2, 5, n)
+    # the batch members are independent draws
+    obs_b = np.asarray(second[0]).reshape(2, -1)
+    assert not np.array_equal(obs_b[0], obs_b[1])
     _, state = env.reset(jax.random.PRNGKey(0))
     frame = np.asarray(jax.jit(env.render)(state))
     assert frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8
-    again = _run(env, 6)
-    for x, y in zip(
-        jax.tree.leaves(again),
-        jax.tree.leaves((obs, rewards, terminated, truncated, info)),
-        strict=True,
-    ):
-        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
-
-
-def test_stacked_wrappers_compile_once_and_vmap_over_keys(stacked):
-    env = stacked
-    n = env.num_agents()
-    space = env.action_space(env.params)
-    traces = []
-
-    def batch(keys):
-        traces.append(1)
-
-        def one(key):
-            _, state = env.reset(key)
-
-            def body(state, k):
-                _, state, r, *_ = env.step(k, state, space.sample(k, (n,)))
-                return state, r
-
-            return jax.lax.scan(body, state, jax.random.split(key, 4))[1]
-
-        return jax.vmap(one)(keys)
-
-    run = jax.jit(batch)
-    first = run(jax.random.split(jax.random.PRNGKey(1), 3))
-    run(jax.random.split(jax.random.PRNGKey(2), 3))
-    assert len(traces) == 1
-    assert first.shape == (3, 4, n)
 
 
 @pytest.mark.parametrize("name", wrappers.names())

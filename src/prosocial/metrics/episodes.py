@@ -9,11 +9,15 @@ true there) and zeros elsewhere. Keys: ``episode/done``, ``episode/length``,
 episode) and ``episode/<ns>/hit_steps`` (steps with a positive ``<ns>/hit``).
 
 * :func:`episode_summaries` builds that table from a raw trajectory (rewards
-  ``(..., T, N)``, optional done flags and ``info``) with segmented prefix sums, so a
-  rollout of the bare game gives the same numbers as one through the wrapper;
+  ``(..., T, N)``, optional done flags and ``info``) with running sums that restart at
+  each episode, so a rollout of the bare game gives the same numbers as one through the
+  wrapper;
 * :func:`episode_metrics` turns each completed episode into metrics;
 * :func:`mean_over_episodes` averages them over the completed episodes;
 * :func:`trajectory_metrics` and :func:`from_episode_statistics` do all of it.
+
+Each is wrapped in ``jax.jit`` (compiled once per input structure; inside another
+``jit`` it is simply inlined).
 
 Metric keys (every one is defined in ``docs/metrics.md``):
 
@@ -25,7 +29,8 @@ Metric keys (every one is defined in ``docs/metrics.md``):
 * ``<ns>/<name>`` for every game counter ``<ns>/<name>`` in ``info``: its episode total
   summed over agents (``cleanup/waste_cleaned``, ``stag_hunt/stags``,
   ``snowdrift/drifts``, ``coin/picked``, ...), except the levels in :data:`MEAN_KEYS`
-  (``cleanup/waste_density``), which are averaged over the episode's steps (and agents);
+  (``cleanup/waste_density``, ``harvest/apples_left``), which are averaged over the
+  episode's steps (and agents);
 * ``coin/own_fraction`` = Σ_i coin/own / Σ_i coin/picked, the share of picked coins that
   were the picker's colour (NaN for an episode in which no coin was picked);
 * ``matrix_game/cooperation_rate`` = Σ_i matrix_game/cooperate / (N T), the share of
@@ -39,6 +44,7 @@ episode is NaN.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -50,7 +56,7 @@ from prosocial.metrics import social
 EXTRINSIC = "reward/extrinsic"
 """The ``info`` key of the game's own rewards (written by the reward wrappers)."""
 
-MEAN_KEYS = frozenset({"cleanup/waste_density"})
+MEAN_KEYS = frozenset({"cleanup/waste_density", "harvest/apples_left"})
 """``info`` entries that are levels, not counts: their metric is the episode mean."""
 
 TABLE_KEYS = (
@@ -70,15 +76,22 @@ def _expand(x: jax.Array, ndim: int) -> jax.Array:
     return x.reshape(x.shape + (1,) * (ndim - x.ndim))
 
 
-def _segment_cumsum(x: jax.Array, start: jax.Array, axis: int) -> jax.Array:
-    """Prefix sums of ``x`` along ``axis`` that restart wherever ``start`` is true."""
-    flags = jnp.broadcast_to(_expand(start, x.ndim), x.shape)
+def _segment_cumsum(values: dict, start: jax.Array, axis: int) -> dict:
+    """Running sums of each array of ``values`` along ``axis``, restarting where ``start``.
 
-    def combine(a, b):
-        (fa, va), (fb, vb) = a, b
-        return fa | fb, jnp.where(fb, vb, va + vb)
+    One ``lax.scan`` over the time axis for all of them: the same sequential sums as the
+    episode-statistics wrapper, and a small program to compile.
+    """
+    xs = {k: jnp.moveaxis(v, axis, 0) for k, v in values.items()}
 
-    return jax.lax.associative_scan(combine, (flags, x), axis=axis)[1]
+    def body(carry, inputs):
+        fresh, x = inputs
+        new = {k: jnp.where(_expand(fresh, v.ndim), v, carry[k] + v) for k, v in x.items()}
+        return new, new
+
+    init = {k: jnp.zeros_like(v[0]) for k, v in xs.items()}
+    _, out = jax.lax.scan(body, init, (jnp.moveaxis(start, axis, 0), xs))
+    return {k: jnp.moveaxis(v, 0, axis) for k, v in out.items()}
 
 
 def _count(value: jax.Array) -> jax.Array:
@@ -87,6 +100,7 @@ def _count(value: jax.Array) -> jax.Array:
     return value.astype(jnp.float32)
 
 
+@jax.jit
 def episode_summaries(rewards, done=None, info: dict | None = None) -> dict:
     """The episode table of a trajectory (module docstring).
 
@@ -123,7 +137,7 @@ def episode_summaries(rewards, done=None, info: dict | None = None) -> dict:
             )
     first = jnp.ones((*lead[:-1], 1), bool)
     start = jnp.concatenate([first, done[..., :-1]], axis=-1)
-    step = _segment_cumsum(jnp.ones(lead, jnp.int32), start, axis)
+    step = _segment_cumsum({"step": jnp.ones(lead, jnp.int32)}, start, axis)["step"]
 
     extrinsic = jnp.asarray(info.get(EXTRINSIC, rewards))
     positive = extrinsic > 0
@@ -145,8 +159,7 @@ def episode_summaries(rewards, done=None, info: dict | None = None) -> dict:
             increments[f"episode/{key}_steps"] = (value > 0).astype(jnp.int32)
 
     table = {"episode/done": done}
-    for key, value in increments.items():
-        total = _segment_cumsum(value, start, axis)
+    for key, total in _segment_cumsum(increments, start, axis).items():
         table[key] = jnp.where(_expand(done, total.ndim), total, jnp.zeros_like(total))
     return table
 
@@ -161,6 +174,7 @@ def _check_table(table: dict, where: str) -> None:
         )
 
 
+@jax.jit
 def episode_metrics(table: dict) -> dict:
     """Metrics of every slot of an episode table; NaN in slots where no episode ended."""
     _check_table(table, "table")
@@ -206,6 +220,7 @@ def episode_metrics(table: dict) -> dict:
     return {k: jnp.where(done, v, jnp.nan) for k, v in out.items()}
 
 
+@functools.partial(jax.jit, static_argnames="axis")
 def mean_over_episodes(metrics: dict, done, axis: int | tuple[int, ...] | None = -1) -> dict:
     """The mean of each metric over the completed episodes along ``axis`` (slots).
 
@@ -224,6 +239,7 @@ def mean_over_episodes(metrics: dict, done, axis: int | tuple[int, ...] | None =
     return out
 
 
+@jax.jit
 def trajectory_metrics(rewards, done=None, info: dict | None = None) -> dict:
     """Metrics of a trajectory, averaged over its completed episodes.
 
@@ -234,6 +250,7 @@ def trajectory_metrics(rewards, done=None, info: dict | None = None) -> dict:
     return mean_over_episodes(episode_metrics(table), table["episode/done"])
 
 
+@functools.partial(jax.jit, static_argnames="axis")
 def from_episode_statistics(info: dict, axis: int | tuple[int, ...] | None = -1) -> dict:
     """Metrics of a rollout of an environment wrapped by ``episode_statistics``.
 
