@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from prosocial.experiments.catalog import presets
-from prosocial.games import MATRIX_GAMES, validate_payoffs, values_from_logits
+from prosocial.games import DEGREE_GAMES, MATRIX_GAMES, validate_payoffs, values_from_logits
 from prosocial.learners import LEARNERS, Transition
+from prosocial.strategies import STRATEGIES, play_match
 
 GAME_ARGS = {"social_dilemma": {"greed": 1.0, "fear": 1.0}, "n_player_dilemma": {"n_players": 3}}
 
@@ -63,3 +64,22 @@ def test_presets_hold_frozen_configs_and_valid_cells(name):
     if preset.cells is not None:
         cells = preset.cells(preset.config)
         assert cells and len(set(cells)) == len(cells)
+
+
+@pytest.mark.parametrize("game_name", ["ipd", "continuous"])
+@pytest.mark.parametrize("name", STRATEGIES.names())
+def test_strategies_compile_once_vmap_repeat_and_stay_in_their_space(name, game_name):
+    game = DEGREE_GAMES.make(game_name, **({"noise": 0.1} if game_name == "continuous" else {}))
+    me, you = STRATEGIES.make(name, game=game), STRATEGIES.make("random", game=game)
+    run = jax.jit(jax.vmap(lambda k: play_match(game, me, you, k, 30)))
+    keys = jax.random.split(jax.random.PRNGKey(0), 3)
+    first = run(keys)
+    second = run(jax.random.split(jax.random.PRNGKey(1), 3))
+    assert run._cache_size() == 1  # new keys, same shapes: no recompilation
+    jax.tree.map(np.testing.assert_array_equal, first, run(keys))  # same key, same match
+    assert first.levels.shape == (3, 30, 2) and first.probes.shape == (3, 30, 2, 2)
+    levels = np.asarray(first.levels[..., 0])
+    assert ((levels >= 0) & (levels <= 1)).all()
+    assert np.isfinite(first.rewards).all() and np.isfinite(second.rewards).all()
+    probes = np.asarray(first.probes[..., 0, :])
+    assert (np.isnan(probes) | ((probes >= 0) & (probes <= 1))).all()

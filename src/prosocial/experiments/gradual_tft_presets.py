@@ -247,8 +247,9 @@ def match_table(cfg: MatchConfig) -> dict[str, np.ndarray]:
 
 
 def time_to_cooperation(levels: np.ndarray, window: int = WINDOW) -> np.ndarray:
-    """First round from which the ``window``-round moving average of *both* players'
-    levels stays at or above :data:`COOPERATIVE` to the end; NaN if never.
+    """First round t from which the ``window``-round moving average of *both* players'
+    levels (the average over rounds t .. t + window − 1, then t + 1 .., ...) stays at or
+    above :data:`COOPERATIVE` to the end; NaN if never.
 
     ``levels`` is ``(..., rounds, 2)``; the result has the leading shape.
     """
@@ -259,8 +260,9 @@ def time_to_cooperation(levels: np.ndarray, window: int = WINDOW) -> np.ndarray:
     out = np.full(flat.shape[0], np.nan)
     for k, series in enumerate(flat):
         avg = np.convolve(series, kernel, mode="valid")  # avg[t] covers t .. t + window − 1
-        bad = np.nonzero(avg < COOPERATIVE)[0]
-        if len(avg) and avg[-1] >= COOPERATIVE:
+        ok = avg >= COOPERATIVE - 1e-9  # a window's mean, up to rounding
+        bad = np.nonzero(~ok)[0]
+        if len(avg) and ok[-1]:
             out[k] = 0 if not len(bad) else bad[-1] + 1
     return out.reshape(both.shape[:-1])
 
@@ -692,6 +694,182 @@ def _estimation_columns(cfg: EstimationConfig, results: dict) -> dict[str, np.nd
     return {k: np.concatenate(v) for k, v in cols.items()}
 
 
+# ================================================================ Axelrod tournament
+
+CLASSICS = (
+    "TitForTat",
+    "FirstByTidemanAndChieruzzi",
+    "FirstByNydegger",
+    "FirstByGrofman",
+    "FirstByShubik",
+    "FirstBySteinAndRapoport",
+    "Grudger",
+    "FirstByDavis",
+    "FirstByGraaskamp",
+    "FirstByDowning",
+    "FirstByFeld",
+    "FirstByJoss",
+    "FirstByTullock",
+    "FirstByAnonymous",
+    "Random",
+    "Gradual",
+    "OriginalGradual",
+    "Cooperator",
+    "Defector",
+    "WinStayLoseShift",
+    "GTFT",
+    "TitFor2Tats",
+    "SuspiciousTitForTat",
+    "Alternator",
+)
+"""Axelrod's first tournament (its 15 entrants, Random included), both of Axelrod's own
+gradual TFTs (Beaufils et al. 1997 as first implemented, and the corrected one), and
+the basic strategies of the Axelrod library."""
+
+
+@dataclass(frozen=True)
+class AxelrodConfig:
+    """Gradual TFT (both estimators) in a round-robin tournament of the Axelrod library.
+
+    Attributes:
+        opponents: Axelrod strategy class names.
+        turns: turns per match.
+        repetitions: repetitions of each match.
+        seed: the tournament's seed.
+        noise: Axelrod's action noise (the probability that a move is flipped).
+        temperature, eps, tau, grid: gradual TFT's options, as in :class:`MatchConfig`.
+
+    The game is R=3, P=1, T=4, S=0 (Table 4.1; gradual TFT's α-policies need
+    T − R = P − S), not Axelrod's default T = 5.
+    """
+
+    opponents: tuple[str, ...] = CLASSICS
+    turns: int = 200
+    repetitions: int = 3
+    seed: int = 0
+    noise: float = 0.0
+    temperature: float = 0.2
+    eps: float = 0.1
+    tau: float = 0.02
+    grid: int = 101
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.opponents, tuple) or not self.opponents:
+            raise ConfigError(
+                "opponents", f"{self.opponents!r} is not accepted; accepted: Axelrod class names"
+            )
+        if len(set(self.opponents)) != len(self.opponents):
+            raise ConfigError("opponents", "accepted: each name once")
+        integer("turns", self.turns, 1)
+        integer("repetitions", self.repetitions, 1)
+        integer("seed", self.seed, 0)
+        number("noise", self.noise, low=0.0, strict=False, high=1.0)
+        number("temperature", self.temperature, low=0.0, strict=True)
+        number("eps", self.eps, low=0.0, strict=False, high=1.0)
+        number("tau", self.tau, low=0.0, strict=True, high=1.0)
+        integer("grid", self.grid, 2, 10_001)
+
+
+AXELROD_PAYOFFS = MappingProxyType({"r": 3, "s": 0, "t": 4, "p": 1})
+
+
+def tournament(cfg: AxelrodConfig) -> dict:
+    """Play the tournament (``processes=None``: no worker processes) and read its results."""
+    import axelrod as axl
+
+    from prosocial.strategies.axelrod import player
+
+    unknown = [n for n in cfg.opponents if not hasattr(axl, n)]
+    if unknown:
+        raise ConfigError("opponents", f"{unknown}: no such Axelrod strategy")
+    ours = [
+        player(
+            "gradual_tft",
+            label=TITLES[agent],
+            temperature=cfg.temperature,
+            estimator=agent.removeprefix("gtft_"),
+            eps=cfg.eps,
+            **({"grid": cfg.grid} if agent == "gtft_bayes" else {"tau": cfg.tau}),
+        )
+        for agent in GRADUAL
+    ]
+    players = ours + [getattr(axl, n)() for n in cfg.opponents]
+    t = axl.Tournament(
+        players,
+        game=axl.Game(**AXELROD_PAYOFFS),
+        turns=cfg.turns,
+        repetitions=cfg.repetitions,
+        noise=cfg.noise,
+        seed=cfg.seed,
+    )
+    results = t.play(processes=None, progress_bar=False)
+    names = [str(p) for p in players]
+    scores = np.asarray(results.normalised_scores, dtype=float)  # (players, repetitions)
+    return {
+        "names": names,
+        "ranking": [names[i] for i in results.ranking],
+        "scores": scores,
+        "wins": np.asarray(results.wins, dtype=float),
+        "cooperation": np.asarray(results.cooperating_rating, dtype=float),
+        "version": axl.__version__,
+    }
+
+
+def _run_axelrod(cfg: AxelrodConfig, ctx) -> RunResult:
+    try:
+        import axelrod  # noqa: F401
+    except ImportError:
+        md = (
+            "# Gradual TFT in an Axelrod tournament\n\n**Not run**: the optional extra is "
+            'missing; `pip install "prosocial[axelrod]"` (install `torch==2.13.0`, the CPU '
+            "build, first) and run `prosocial run gradual-tft-axelrod`.\n"
+        )
+        empty = {"cell": np.array([], dtype=str)}
+        return RunResult(empty, {"skipped": "axelrod is not installed"}, md)
+    advance = ctx.task(f"Axelrod tournament: {len(cfg.opponents) + 2} players", 1)
+    out = tournament(cfg)
+    advance(1)
+    names, scores = out["names"], out["scores"]
+    median = np.median(scores, axis=1)
+    rows, ranking = [], []
+    for rank, name in enumerate(out["ranking"], start=1):
+        i = names.index(name)
+        entry = {
+            "rank": rank,
+            "name": name,
+            "median_score": float(median[i]),
+            "mean_score": float(scores[i].mean()),
+            "wins": float(out["wins"][i].mean()),
+            "cooperation": float(out["cooperation"][i]),
+            "prosocial": name in (TITLES[a] for a in GRADUAL),
+        }
+        ranking.append(entry)
+        rows.append(
+            [
+                str(rank),
+                f"**{name}**" if entry["prosocial"] else name,
+                f"{entry['median_score']:.3f}",
+                f"{entry['wins']:.1f}",
+                f"{entry['cooperation']:.3f}",
+            ]
+        )
+    summary = {"axelrod_version": out["version"], "ranking": ranking}
+    md = (
+        "# Gradual TFT in an Axelrod tournament\n\n"
+        f"Round robin of {len(names)} players (Axelrod {out['version']}), {cfg.turns} turns, "
+        f"{cfg.repetitions} repetitions, noise {cfg.noise:g}, game R=3 P=1 T=4 S=0. Ranked by "
+        "median score per turn over repetitions; wins: matches won per repetition; "
+        "cooperation: the player's cooperating rating.\n\n"
+        + markdown_table(["rank", "player", "median score/turn", "wins", "cooperation"], rows)
+    )
+    cols = {
+        "cell": np.repeat(np.array(names), scores.shape[1]),
+        "seed": np.tile(np.arange(scores.shape[1]), len(names)),
+        "score/per_turn": scores.reshape(-1),
+    }
+    return RunResult(cols, summary, md)
+
+
 # ================================================================ registration
 
 
@@ -719,5 +897,15 @@ def register_all() -> None:
             config=EstimationConfig(),
             run=_run_estimation,
             plot=lazy_plot("gradual_tft", "plot_estimation"),
+        )
+    )
+    register(
+        Preset(
+            name="gradual-tft-axelrod",
+            group="gradual-tft",
+            description="Gradual TFT in a tournament of Axelrod's classic strategies (extra)",
+            config=AxelrodConfig(),
+            run=_run_axelrod,
+            plot=lazy_plot("gradual_tft", "plot_tournament"),
         )
     )

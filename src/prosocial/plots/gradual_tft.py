@@ -186,3 +186,25 @@ def _identifiability(run_dir: Path, summary: dict, cfg: dict) -> Path:
     right.set_title(f"IPD, κ = {cfg['temperature']:g}: information per action (3/κ)²π(1−π)")
     right.legend(fontsize=7)
     return save(fig, run_dir, "identifiability_ipd")
+
+
+# ---------------------------------------------------------------- tournament
+
+
+def plot_tournament(run_dir: Path) -> list[Path]:
+    """Median score per turn of every player, in rank order; gradual TFT highlighted."""
+    _, summary, _ = load(run_dir)
+    if "ranking" not in summary:
+        return []  # the tournament was not run (the axelrod extra is missing)
+    ranking = summary["ranking"]
+    names = [r["name"] for r in ranking]
+    scores = [r["median_score"] for r in ranking]
+    colors = ["#c44e52" if r["prosocial"] else "#8c8c8c" for r in ranking]
+    fig, ax = plt.subplots(figsize=(7.5, 0.26 * len(names) + 1.2))
+    ax.barh(range(len(names)), scores, color=colors)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(min(scores) - 0.2, max(scores) + 0.1)
+    ax.set_xlabel("median score per turn")
+    ax.set_title(f"Axelrod tournament (Axelrod {summary['axelrod_version']}), R=3 P=1 T=4 S=0")
+    return [save(fig, run_dir, "tournament")]

@@ -20,6 +20,7 @@ clipped to [0, 1], the range of §5.2.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, NamedTuple
 
 import jax
@@ -68,6 +69,14 @@ def gradual_tft(
                 f"{estimator!r} is not accepted; accepted: {', '.join(ESTIMATOR_NAMES)}",
             )
         factory = bayes if estimator == "bayes" else reward_inversion
+        accepted = [p for p in inspect.signature(factory).parameters if p != "game"]
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            raise ConfigError(
+                "gradual_tft.options",
+                f"{unknown} are not options of the {estimator!r} estimator; accepted:"
+                f" {', '.join(accepted)}",
+            )
         estimator = factory(game, **options)
     elif options:
         raise ConfigError("gradual_tft.options", f"{sorted(options)}: only with a named estimator")
