@@ -291,13 +291,13 @@ def inequity_aversion(
             reproduces the SSD reference's sign.
         gamma, lam: γ and λ in [0, 1]; the trace decays by γλ per step.
     """
-    n = _at_least_two(env, "inequity_aversion")
+    _at_least_two(env, "inequity_aversion")
     params = InequityAversionParams(env.params, alpha, beta, gamma, lam)
     params.validate(f"inequity_aversion({env.name})")
 
     def init(key, params):
         inner = env.init_fn(key, params.inner)
-        return InequityAversionState(inner, jnp.zeros((n,), jnp.float32))
+        return InequityAversionState(inner, jnp.zeros((env.num_agents(params.inner),), jnp.float32))
 
     def transition(key, state, actions, params):
         inner, rewards, terminated, truncated, info = env.transition_fn(
