@@ -17,7 +17,7 @@ from prosocial.envs.core import ENVS, Box, Discrete, Environment, make, names
 
 __all__ = ["ENVS", "Box", "Discrete", "Environment", "make", "names"]
 
-_GAME_MODULES = ("coin_game", "stag_hunt", "snowdrift", "matrix_game")
+_GAME_MODULES = ("coin_game", "stag_hunt", "snowdrift", "matrix_game", "cleanup", "harvest")
 
 
 @cache

@@ -1,0 +1,372 @@
+"""What Cleanup and Harvest share: the sequential-social-dilemma (SSD) engine rules.
+
+Source: Vinitsky et al., *sequential_social_dilemma_games* (``map_env.py``, ``agent.py``;
+``ssd-env-specs.md`` §1), the engine of Hughes et al. (2018) and Jaques et al. (2019).
+The geometry (moves, beams, views) lives in :mod:`prosocial.envs.grid`; this module
+holds the parts of a step that both games play the same way, their parameters and their
+checks, the observation, the rendering and the reset.
+
+One step (``ssd-env-specs.md`` §1.4):
+
+1. turns, then intended moves, relative to the facing direction (``forward``,
+   ``backward``, ``step_left``, ``step_right``); a wall or the edge keeps the agent put;
+2. simultaneous moves resolved with a random priority (:func:`grid.resolve_moves`);
+3. an agent on an apple eats it: ``apple_reward`` (+1), the cell becomes floor;
+4. beams, with post-move positions: ``fire`` (length ``fire_length`` 5, width 3) costs
+   the firer ``fire_reward`` (−1) whether or not it hits, and each line that hits an
+   agent gives that agent ``hit_reward`` (−50), with no freeze or removal (SSD, not
+   Melting Pot); Cleanup's ``clean`` beam follows (see :mod:`prosocial.envs.cleanup`);
+5. the game's own update (apple regrowth, waste);
+6. ``t`` advances; the episode truncates at ``max_steps`` (SSD: 1000, set by its
+   trainers' horizon; the environment itself never ends).
+
+Reset (§1.8): each agent on a distinct uniformly random ``P`` cell of the map facing a
+uniformly random direction (``spawn="random"``, ``random_orientation=True``), or, as in
+LIO's fork, agent ``i`` on the ``i``-th spawn cell counted from the end of the map in
+row-major order (``spawn="fixed"``) facing up (``random_orientation=False``).
+
+Observation of agent ``i`` (§1.7): its egocentric window of ``forward`` cells ahead,
+``backward`` behind and ``side`` to each side (SSD: ``(7, 7, 7)``, 15×15; Melting Pot:
+``(9, 1, 5)``, 11×11), rotated so that it faces the top row (one convention for all four
+orientations: we do not reproduce the SSD's 180° flip for left and right, its issue
+#192), as uint8 channels: one per terrain code but floor (the game lists them), then
+"self" and "another agent". Cells beyond the map have no channel set. The SSD's RGB
+observation shows an agent in place of the cell beneath it; our terrain channels still
+show that cell (waste under an agent is visible), since the agent channels are separate.
+Beams are not shown (as at SSD's HEAD; its older versions and LIO's fork drew them).
+
+Random draws: one ``jax.random.bits`` call per step supplies every random number (the
+move priority, Cleanup's cleaning order and waste draw, one word per apple cell), and
+one call per reset. A Bernoulli(p) draw compares the top 24 bits of a word, as a
+uniform in ``[0, 1)`` with step 2⁻²⁴, with ``p`` (:func:`bernoulli`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from functools import cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from prosocial.envs import grid
+from prosocial.envs.core import Box, Discrete, Environment, require
+
+# terrain codes both games use; a game's own codes follow
+FLOOR, WALL, APPLE = 0, 1, 2
+OUTSIDE = 0x3F  # beyond the map: below grid.SELF_BIT, above every terrain code
+
+# SSD colours (``map_env.py DEFAULT_COLOURS``): agents '1'..'9'
+SSD_AGENT_COLOURS = np.array(
+    [
+        [0, 0, 255],
+        [2, 81, 154],
+        [204, 0, 204],
+        [216, 30, 54],
+        [254, 151, 0],
+        [100, 255, 255],
+        [99, 99, 255],
+        [250, 204, 255],
+        [238, 223, 16],
+    ],
+    dtype=np.uint8,
+)
+RENDER_SCALE = 8  # pixels per cell of a rendered frame
+
+SPAWN_MODES = ("random", "fixed")
+# the actions both games accept (in any order and subset)
+BASE_ACTIONS = (
+    "step_left",
+    "step_right",
+    "forward",
+    "backward",
+    "stay",
+    "turn_cw",
+    "turn_ccw",
+    "fire",
+)
+
+
+@struct.dataclass
+class SSDParams:
+    """Parameters both games share; every field is documented in the module docstring.
+
+    Static (they fix shapes or code paths): ``num_agents``, ``map``, ``view``,
+    ``actions``, ``random_orientation``, ``spawn``, ``fire_length``. Data (may be traced
+    and vmapped): ``max_steps`` and the rewards.
+    """
+
+    num_agents: int = struct.field(pytree_node=False, default=5)
+    map: tuple[str, ...] = struct.field(pytree_node=False, default=())
+    view: tuple[int, int, int] = struct.field(pytree_node=False, default=(7, 7, 7))
+    actions: tuple[str, ...] = struct.field(pytree_node=False, default=())
+    random_orientation: bool = struct.field(pytree_node=False, default=True)
+    spawn: str = struct.field(pytree_node=False, default="random")
+    fire_length: int = struct.field(pytree_node=False, default=5)
+    max_steps: int = 1000
+    apple_reward: float = 1.0
+    fire_reward: float = -1.0
+    hit_reward: float = -50.0
+
+
+@struct.dataclass
+class SSDState:
+    pos: jax.Array  # (n, 2) int32
+    orient: jax.Array  # (n,) int32, grid.UP ...
+    grid: jax.Array  # (H, W) uint8 terrain codes
+    t: jax.Array  # () int32
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """The static arrays of one map (numpy constants, built once per map)."""
+
+    start: np.ndarray  # (H, W) uint8 terrain codes of a fresh episode
+    walls: np.ndarray  # (H, W) bool
+    spawn: np.ndarray  # (K, 2) int32 spawn cells, row-major
+    cells: dict[str, np.ndarray]  # game-specific (K, ) flat indices, row-major
+
+
+def check_map(rows, env: str, legend: str) -> None:
+    """A map is a non-empty tuple of equal-length strings over ``legend``."""
+    require(
+        isinstance(rows, tuple) and len(rows) > 0 and all(isinstance(r, str) for r in rows),
+        env,
+        "map",
+        "must be a non-empty tuple of strings, one per row",
+    )
+    widths = sorted({len(r) for r in rows})
+    require(len(widths) == 1 and widths[0] > 0, env, "map", f"rows differ in length: {widths}")
+    unknown = sorted(set("".join(rows)) - set(legend))
+    require(
+        not unknown,
+        env,
+        "map",
+        f"unknown characters {unknown}; accepted: {' '.join(repr(c) for c in legend)}",
+    )
+
+
+def validate_common(params: SSDParams, env: str, accepted_actions: tuple[str, ...]) -> None:
+    """The checks every SSD game makes (the game checks its map first)."""
+    spawn_cells = sum(row.count("P") for row in params.map)
+    require(
+        isinstance(params.num_agents, int | np.integer) and params.num_agents >= 1,
+        env,
+        "num_agents",
+        f"must be a positive integer, got {params.num_agents!r}",
+    )
+    require(
+        params.num_agents <= spawn_cells,
+        env,
+        "num_agents",
+        f"{params.num_agents} agents need as many spawn cells 'P'; the map has {spawn_cells}",
+    )
+    view = params.view
+    require(
+        isinstance(view, tuple)
+        and len(view) == 3
+        and all(isinstance(v, int | np.integer) and v >= 0 for v in view),
+        env,
+        "view",
+        f"must be (forward, backward, side), three integers >= 0; got {view!r}",
+    )
+    actions = params.actions
+    require(
+        isinstance(actions, tuple) and len(actions) > 0,
+        env,
+        "actions",
+        f"must be a non-empty tuple of action names; got {actions!r}",
+    )
+    unknown = [a for a in actions if a not in accepted_actions]
+    require(
+        not unknown, env, "actions", f"unknown {unknown}; accepted: {', '.join(accepted_actions)}"
+    )
+    require(len(set(actions)) == len(actions), env, "actions", f"names repeat in {actions}")
+    require(
+        params.spawn in SPAWN_MODES,
+        env,
+        "spawn",
+        f"accepted: {', '.join(SPAWN_MODES)}; got {params.spawn!r}",
+    )
+    require(
+        isinstance(params.random_orientation, bool | np.bool_),
+        env,
+        "random_orientation",
+        f"must be True or False, got {params.random_orientation!r}",
+    )
+    require(
+        isinstance(params.fire_length, int | np.integer) and params.fire_length >= 1,
+        env,
+        "fire_length",
+        f"must be an integer >= 1, got {params.fire_length!r}",
+    )
+    require(int(params.max_steps) >= 1, env, "max_steps", f"must be >= 1, got {params.max_steps}")
+    for name in ("apple_reward", "fire_reward", "hit_reward"):
+        value = getattr(params, name)
+        require(bool(np.isfinite(value)), env, name, f"must be a finite number, got {value!r}")
+
+
+def check_probability(params, env: str, name: str) -> None:
+    value = getattr(params, name)
+    require(
+        bool(np.isfinite(value)) and 0.0 <= float(value) <= 1.0,
+        env,
+        name,
+        f"must be a probability in [0, 1], got {value!r}",
+    )
+
+
+@cache
+def parse_layout(rows: tuple[str, ...], codes: tuple[tuple[str, int], ...], groups) -> Layout:
+    """The :class:`Layout` of a map: ``codes`` maps characters to start codes (others:
+    floor), ``groups`` names the cell lists a game needs, as ``(name, characters)``."""
+    chars = grid.parse_map(rows)
+    start = np.zeros(chars.shape, np.uint8)
+    for char, code in codes:
+        start[chars == char] = code
+    width = chars.shape[1]
+    cells = {}
+    for name, which in groups:
+        rc = grid.cells_of(chars, which)
+        cells[name] = (rc[:, 0] * width + rc[:, 1]).astype(np.int32)
+    return Layout(start, chars == "@", grid.cells_of(chars, "P"), cells)
+
+
+def threshold(p: jax.Array) -> jax.Array:
+    """The uint32 bound that turns a random word into a Bernoulli(``p``) draw (below)."""
+    return jnp.ceil(jnp.asarray(p, jnp.float32) * 2.0**24).astype(jnp.uint32)
+
+
+def bernoulli(words: jax.Array, bound: jax.Array) -> jax.Array:
+    """``True`` with probability ``p`` for each uint32 word, ``bound = threshold(p)``:
+    the word's top 24 bits, as a uniform ``u`` in ``[0, 1)`` with step 2⁻²⁴, below
+    ``p`` (exactly ``u < p``, in integers)."""
+    return (words >> 8) < bound
+
+
+def draw(key: jax.Array, sizes: dict[str, int]) -> dict[str, jax.Array]:
+    """All of a step's random words from one ``jax.random.bits`` call, split by name."""
+    total = sum(sizes.values())
+    words = jax.random.bits(key, (max(total, 1),), jnp.uint32)
+    out, start = {}, 0
+    for name, size in sizes.items():
+        out[name] = words[start : start + size]
+        start += size
+    return out
+
+
+def init_agents(key: jax.Array, params: SSDParams, layout: Layout):
+    """``(pos, orient)`` of a fresh episode (module docstring)."""
+    n = params.num_agents
+    k = layout.spawn.shape[0]
+    turns_words = -(-n // 16) if params.random_orientation else 0
+    spawn_words = k if params.spawn == "random" else 0
+    if turns_words + spawn_words:
+        words = jax.random.bits(key, (turns_words + spawn_words,), jnp.uint32)
+    if params.spawn == "random":
+        pos = grid.spawn_from_bits(words[:k], layout.spawn, n)
+    else:
+        pos = jnp.asarray(layout.spawn[::-1][:n], jnp.int32)
+    if params.random_orientation:
+        agent = np.arange(n)
+        shift = jnp.asarray(2 * (agent % 16), jnp.uint32)
+        orient = ((words[spawn_words + agent // 16] >> shift) & 3).astype(jnp.int32)
+    else:
+        orient = jnp.full((n,), grid.UP, jnp.int32)
+    return pos, orient
+
+
+def move(state: SSDState, actions: jax.Array, params: SSDParams, layout: Layout, bits):
+    """Steps 1-2: orientations and positions after this step's turns and moves."""
+    orient = grid.turn(state.orient, actions, params.actions)
+    target = grid.move_targets(state.pos, orient, actions, params.actions, layout.walls)
+    pos = grid.resolve_moves(None, state.pos, target, bits=bits)
+    # materialised once: XLA would otherwise recompute the moves inside every consumer
+    # (a beam's agent-by-cell comparison reads each position hundreds of times)
+    return jax.lax.optimization_barrier((pos, orient))
+
+
+def eat(codes: jax.Array, pos: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Step 3: every agent on an apple eats it. Returns the grid and ``(n,)`` int32 eaten."""
+    eaten = codes[pos[:, 0], pos[:, 1]] == APPLE
+    under = codes[pos[:, 0], pos[:, 1]]
+    codes = codes.at[pos[:, 0], pos[:, 1]].set(jnp.where(eaten, jnp.uint8(FLOOR), under))
+    return codes, eaten.astype(jnp.int32)
+
+
+def fire(pos, orient, actions, params: SSDParams, layout: Layout):
+    """Step 4 (penalty beam): ``(fired, hit)``, ``(n,)`` int32 each (lines that hit ``i``)."""
+    fired = jnp.asarray(grid.action_mask(params.actions, "fire"))[actions]
+    if "fire" not in params.actions:
+        return fired.astype(jnp.int32), jnp.zeros(pos.shape[0], jnp.int32)
+    _, hits = grid.beam_lines(pos, orient, params.fire_length, layout.walls)  # (n, 3, n)
+    hit = jnp.sum(hits & fired[:, None, None], axis=(0, 1), dtype=jnp.int32)
+    return fired.astype(jnp.int32), hit
+
+
+@cache
+def _slots(cells: tuple[int, ...], size: int) -> np.ndarray:
+    slots = np.full(size, len(cells), np.int32)
+    slots[list(cells)] = np.arange(len(cells), dtype=np.int32)
+    return slots
+
+
+def occupied(flat_cells: np.ndarray, pos: jax.Array, shape: tuple[int, int]) -> jax.Array:
+    """``(K,)`` boolean: which of the static flat cells an agent stands on."""
+    k = flat_cells.size
+    slots = jnp.asarray(_slots(tuple(int(c) for c in flat_cells), shape[0] * shape[1]))
+    mine = slots[pos[:, 0] * shape[1] + pos[:, 1]]  # K where not on one of the cells
+    return jnp.zeros(k + 1, bool).at[mine].set(True)[:k]
+
+
+def finish(state: SSDState, pos, orient, codes, rewards, params: SSDParams, info):
+    """Step 6: the next state, float32 rewards and the truncation flags."""
+    n = params.num_agents
+    t = state.t + 1
+    truncated = jnp.broadcast_to(t >= params.max_steps, (n,))
+    terminated = jnp.zeros((n,), bool)
+    next_state = SSDState(pos, orient, codes, t)
+    return next_state, rewards.astype(jnp.float32), terminated, truncated, info
+
+
+def observe(state: SSDState, params: SSDParams, num_codes: int) -> jax.Array:
+    """Every agent's uint8 ``(H, W, C)`` egocentric channels (module docstring)."""
+    packed = grid.mark_agents(state.grid, state.pos)
+    windows = grid.egocentric_windows(packed, state.pos, state.orient, params.view, outside=OUTSIDE)
+    return grid.packed_one_hot(windows, num_codes, params.view, skip_code=FLOOR)
+
+
+def observation_space(params: SSDParams, num_codes: int) -> Box:
+    forward, backward, side = params.view
+    return Box(0, 1, (forward + backward + 1, 2 * side + 1, num_codes + 1), jnp.uint8)
+
+
+def render(state: SSDState, params: SSDParams, palette: np.ndarray) -> jax.Array:
+    """The map in SSD colours, ``RENDER_SCALE`` pixels a cell, agents with a facing bar."""
+    return grid.paint(state.grid, palette, state.pos, state.orient, SSD_AGENT_COLOURS, RENDER_SCALE)
+
+
+def build(
+    name: str,
+    params: SSDParams,
+    *,
+    init_fn: Callable,
+    transition_fn: Callable,
+    num_codes: int,
+    palette: np.ndarray,
+) -> Environment:
+    """An :class:`Environment` of an SSD game."""
+    return Environment(
+        name=name,
+        params=params,
+        init_fn=init_fn,
+        transition_fn=transition_fn,
+        observe_fn=lambda state, p: observe(state, p, num_codes),
+        observation_space=lambda p: observation_space(p, num_codes),
+        action_space=lambda p: Discrete(len(p.actions)),
+        action_names=lambda p: tuple(p.actions),
+        render_fn=lambda state, p: render(state, p, palette),
+    )
