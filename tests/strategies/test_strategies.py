@@ -105,18 +105,21 @@ def test_gradual_tft_bars_at_reduced_scale(estimator, game):
 
 def test_select_plays_as_the_selected_strategy():
     options = [allc(), alld(), tft()]
-    for i, chosen in enumerate(options):
-        direct = match(chosen, random(p=0.5))
-        selected = match(select(options, jnp.int32(i)), random(p=0.5))
-        np.testing.assert_array_equal(direct.levels, selected.levels)
-        np.testing.assert_array_equal(direct.rewards, selected.rewards)
+    run = jax.jit(jax.vmap(lambda i: match(select(options, i), random(p=0.5))))
+    selected = run(jnp.arange(3))
+    np.testing.assert_array_equal(selected.levels[0, :, 0], 1.0)
+    np.testing.assert_array_equal(selected.levels[1, :, 0], 0.0)
+    direct = jax.jit(lambda: match(tft(), random(p=0.5)))()
+    np.testing.assert_array_equal(direct.levels, selected.levels[2])
+    np.testing.assert_array_equal(direct.rewards, selected.rewards[2])
 
 
 def test_play_match_is_a_pure_function_of_its_key():
     me = gradual_tft(IPD, "reward")
-    a, b = match(me, random(p=0.5), 50), match(me, random(p=0.5), 50)
+    run = jax.jit(lambda key: match(me, random(p=0.5), 50, key=key))
+    a, b = run(KEY), run(KEY)
     jax.tree.map(np.testing.assert_array_equal, a, b)
-    c = match(me, random(p=0.5), 50, key=jax.random.PRNGKey(1))
+    c = run(jax.random.PRNGKey(1))
     assert not np.array_equal(a.actions, c.actions)
 
 

@@ -1,6 +1,6 @@
 """The experiments that thesis §5.4 asks for and never ran (seed 002, chapter 5).
 
-``prosocial reproduce gradual-tft`` runs three presets:
+``prosocial reproduce gradual-tft`` runs four presets:
 
 - ``gradual-tft-ipd`` and ``gradual-tft-continuous``: gradual tit-for-tat (each
   estimator), the naive learner and the LOLA learner, each against AllC, AllD, random,
@@ -14,6 +14,10 @@
   in the IPD and in the continuous game without and with action noise: |β̂ − β| over
   rounds, the bar "within 0.05 after 200 rounds" (continuous game) and what the IPD lets
   the estimators identify.
+- ``gradual-tft-axelrod``: gradual TFT (both estimators) in a round robin of the Axelrod
+  library's classic strategies, its own ``Gradual`` and ``OriginalGradual`` among them,
+  ranked; it needs the optional ``axelrod`` extra (without it the run directory's
+  summary says "not run" and how to install it, so the group runs everywhere).
 
 Every table is one compiled program: a match is a ``lax.scan`` over rounds
 (:func:`prosocial.strategies.play_match`), the players are
