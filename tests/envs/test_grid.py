@@ -145,14 +145,16 @@ def test_spawn_draws_distinct_cells_uniformly():
 
 def test_packed_bits_round_trip_and_select_the_nth_set_bit():
     rng = np.random.default_rng(3)
+    nth = jax.jit(jax.vmap(grid.nth_set_bit, in_axes=(None, 0)))
     for k in (1, 31, 32, 33, 119):
         flags = rng.random(k) < 0.4
         words = grid.pack_bits(jnp.asarray(flags))
         assert np.array_equal(np.asarray(grid.unpack_bits(words, k)), flags)
         slots = jnp.asarray(np.arange(-1, k), jnp.int32)
         assert np.array_equal(np.asarray(grid.has_bits(words, slots)), np.r_[False, flags])
-        for j, index in enumerate(np.flatnonzero(flags)):
-            assert int(grid.nth_set_bit(words, jnp.int32(j))) == index
+        set_bits = np.flatnonzero(flags)
+        picked = nth(words, jnp.arange(set_bits.size, dtype=jnp.int32))
+        np.testing.assert_array_equal(np.asarray(picked), set_bits)
         ends = sorted({0, k - 1})  # distinct slots
         cleared = grid.clear_bits(words, jnp.asarray(ends), jnp.ones(len(ends), bool))
         expect = flags.copy()
@@ -359,3 +361,14 @@ def test_packed_channels_match_the_separate_layers():
     agents = grid.egocentric_windows(layer, pos, orient, view, outside=0)
     expect = grid.one_hot_view(terrain, agents, num_codes)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(expect))
+
+
+@pytest.mark.parametrize("length", [5, 31])
+def test_first_true_keeps_only_the_first_flag_of_each_line(length):
+    flags = np.random.default_rng(8).random((40, length)) < 0.3
+    got = np.asarray(grid._first_true(jnp.asarray(flags)))
+    expect = np.zeros_like(flags)
+    for row, line in enumerate(flags):
+        if line.any():
+            expect[row, np.argmax(line)] = True
+    np.testing.assert_array_equal(got, expect)

@@ -232,3 +232,15 @@ def test_render_shape_and_colours():
 def test_bad_parameters_are_named(overrides, field, needle):
     with pytest.raises(ConfigError, match=rf"harvest\.{field}: .*{needle}"):
         envs.make("harvest", **overrides)
+
+
+def test_random_words_cut_into_uniform_24_bit_integers():
+    out = ssd.draw(jax.random.PRNGKey(4), {"move": 3}, {"apples": 40001})
+    assert out["move"].shape == (3,) and out["apples"].shape == (40001,)
+    u = np.asarray(out["apples"])
+    assert u.max() < 2**24
+    bits = (u[:, None] >> np.arange(24)) & 1  # every bit a fair coin
+    assert np.all(np.abs(bits.mean(axis=0) - 0.5) < 0.01)
+    # the Bernoulli bound makes u / 2**24 < p exactly
+    assert int(ssd.threshold(0.25)) == 2**22 and int(ssd.threshold(1.0)) == 2**24
+    assert abs(np.mean(np.asarray(ssd.bernoulli(out["apples"], ssd.threshold(0.3)))) - 0.3) < 0.01

@@ -37,8 +37,9 @@ Each step, after the moves, eating and the penalty beam (:mod:`prosocial.envs.ss
   cell whatever the draws (the order is a uniform permutation independent of them), so
   we draw the two parts directly: one uniform for "a waste appears", one uniform index
   among the clean cells. The distribution is the reference's exactly, up to the 2⁻²⁴
-  step of the uniform and a 2⁻³² modulo bias of the index. Waste may appear under an
-  agent.
+  step of the uniform and a modulo bias of the index below ``k`` · 2⁻³². A cell cleaned
+  in this step may take the new waste, and waste may appear under an agent (as in the
+  reference).
 
 The episode starts with waste on every ``H`` cell, no apple, and then one round of the
 update above (SSD ``reset``); on the SSD map that round does nothing (``d = 56/119 >=
@@ -60,6 +61,9 @@ Registered:
 * ``cleanup_10x10``: LIO's ``CLEANUP_10x10_SYM``, as ``cleanup_small`` but 3 agents (one
   per spawn cell; LIO's config file keeps 2, set ``num_agents=2`` for it), 15×15 view
   (``view_size`` 7), apple probability 0.3, depletion 0.4.
+
+Melting Pot's player count and view size in cells are ``num_agents=7, view=(9, 1, 5)``
+on any of them (the SSD map has 10 spawn cells).
 
 Choices and quirks (``ssd-env-specs.md`` §10): the view rotation is consistent for all
 orientations (SSD issue #192 not reproduced); terrain under an agent stays visible and
@@ -224,8 +228,8 @@ def probabilities(density: jax.Array, params: CleanupParams):
     return apple.astype(jnp.float32), jnp.asarray(waste, jnp.float32)
 
 
-def _words(params: CleanupParams) -> dict[str, int]:
-    return {"apples": layout(params).cells["orchard"].size, "waste": 2}
+def _uniforms(params: CleanupParams) -> dict[str, int]:
+    return {"apples": layout(params).cells["orchard"].size}
 
 
 def _river_waste(codes: jax.Array, lay: ssd.Layout) -> jax.Array:
@@ -255,7 +259,7 @@ def _spawn(codes, waste, pos, words, params: CleanupParams, lay: ssd.Layout):
 
     clean = k - dirty
     chance = 1.0 - jnp.power(1.0 - waste_p, clean)
-    appears = ssd.bernoulli(words["waste"][0], ssd.threshold(chance))
+    appears = ssd.bernoulli(words["waste"][0] >> 8, ssd.threshold(chance))
     index = (words["waste"][1] % jnp.maximum(clean, 1).astype(jnp.uint32)).astype(jnp.int32)
     chosen = grid.nth_set_bit(~waste & jnp.asarray(_valid_bits(k)), index)
     return flat.reshape(h, w), jnp.where(appears, chosen, -1), (dirty + appears) / k
@@ -289,7 +293,7 @@ def _init(key, params: CleanupParams) -> ssd.SSDState:
     acts = (apple_p > 0) | (waste_p > 0)
 
     def round_(c):
-        words = ssd.draw(jax.random.fold_in(key, 1), _words(params))
+        words = ssd.draw(jax.random.fold_in(key, 1), {"waste": 2}, _uniforms(params))
         c, new, _ = _spawn(c, _river_waste(c, lay), pos, words, params, lay)
         return _set_river(c, new[None], WASTE, lay)
 
@@ -303,7 +307,7 @@ def _init(key, params: CleanupParams) -> ssd.SSDState:
 def _step(key, state: ssd.SSDState, actions, params: CleanupParams):
     lay = layout(params)
     n = params.num_agents
-    words = ssd.draw(key, {"move": n, "order": n, **_words(params)})
+    words = ssd.draw(key, {"move": n, "order": n, "waste": 2}, _uniforms(params))
     pos, orient = ssd.move(state, actions, params, lay, words["move"])
     codes, eaten = ssd.eat(state.grid, pos)
     fired, hit = ssd.fire(pos, orient, actions, params, lay)

@@ -39,19 +39,27 @@ traced forward from the agent: the centre line covers cells 1..L ahead, the side
 start level with the agent, one cell to each side, and cover 0..L-1 ahead. Each line
 stops at a wall or the edge (not covered), at an agent (covered, the agent is hit), or
 at the first cell a game-specific predicate marks (covered: the first waste cell a
-cleaning beam meets). :func:`trace_beams` traces every agent's beam at once (for beams
-that change nothing on the map); :func:`clear_along_beams` fires them one agent after
-another in a given order, each line removing the first marked cell it meets, so that a
-later beam sees what an earlier one removed (the reference's random-order cleaning).
+cleaning beam meets). :func:`beam_lines` finds how far each line reaches and whom it
+hits without visiting cells: the distance to the first wall comes from a per-map table
+(:func:`beam_reach`) and the agents from their positions relative to the firer.
+:func:`trace_beams` lists the covered cells too (for beams that change nothing on the
+map); :func:`clear_along_beams` fires the beams one agent after another in a given
+order, each line removing the first marked cell it meets, so that a later beam sees what
+an earlier one removed (the reference's random-order cleaning); the marked cells are a
+bit set packed in 32-bit words (:func:`pack_bits`).
 
 Egocentric views: an agent sees ``forward`` cells ahead, ``backward`` behind and
 ``side`` to each side, rotated so that it faces the top row: rows run from
 ``forward`` cells ahead (row 0) to ``backward`` behind, columns from its left to its
 right. This is one consistent convention for all four orientations; the SSD reference
 flips the view by 180° for agents facing left or right (its issue #192), which we do
-not reproduce. :func:`egocentric_windows` cuts the windows from four rotated, padded
-copies of the grid with one dynamic slice per agent (no per-cell gather, no flips), and
-:func:`packed_one_hot` turns them into uint8 channels.
+not reproduce. :func:`egocentric_windows` cuts each window with one dynamic slice from
+the padded grid or its padded transpose and flips it as the orientation requires (no
+per-cell gather), and :func:`packed_one_hot` turns windows of a grid whose codes carry an
+"agent here" bit (:func:`mark_agents`) into uint8 channels in one pass.
+
+Everything static (walls, cell lists, beam tables) is a numpy constant built once per
+map, so that a compiled step gathers from constants and never rebuilds them.
 """
 
 from __future__ import annotations
@@ -380,12 +388,15 @@ def beam_lines(pos: jax.Array, orient: jax.Array, length: int, walls: np.ndarray
 
 def _first_true(flags: jax.Array) -> jax.Array:
     """Along the (short, static) last axis: the first ``True`` of ``flags`` only."""
-    seen = jnp.zeros(flags.shape[:-1], bool)
-    first = []
-    for k in range(flags.shape[-1]):
-        first.append(flags[..., k] & ~seen)
-        seen = seen | flags[..., k]
-    return jnp.stack(first, axis=-1)
+    length = flags.shape[-1]
+    if length > 30:
+        before = jnp.cumsum(flags, axis=-1) - flags
+        return flags & (before == 0)
+    # the flags as the bits of one integer, whose lowest set bit is the first True
+    k = jnp.arange(length, dtype=jnp.int32).reshape((1,) * (flags.ndim - 1) + (-1,))
+    packed = jnp.sum(flags.astype(jnp.int32) << k, axis=-1, dtype=jnp.int32)
+    lowest = packed & -packed
+    return ((lowest[..., None] >> k) & 1) == 1
 
 
 def trace_beams(
@@ -528,16 +539,15 @@ def clear_along_beams(
     limit, _ = beam_lines(pos, orient, length, walls)
     table = jnp.asarray(beam_slots(walls, length, cells))
     slots = table[4 * (pos[:, 0] * w + pos[:, 1]) + orient]  # (n, 3, L)
-    slots = jnp.where(jnp.arange(length)[None, None, :] < limit[..., None], slots, -1)
+    reached = jnp.arange(length)[None, None, :] < limit[..., None]
+    slots = jnp.where(reached & active[:, None, None], slots, -1)
 
-    def fire(words, x):
-        slot, on = x
-        clear = _first_true(has_bits(words, slot)) & on
-        cleared = jnp.max(jnp.where(clear, slot, -1), axis=-1)
-        return clear_bits(words, slot, clear), cleared
+    def fire(words, slot):
+        cleared = jnp.max(jnp.where(_first_true(has_bits(words, slot)), slot, -1), axis=-1)
+        return clear_bits(words, cleared, cleared >= 0), cleared
 
-    marked, cleared = jax.lax.scan(fire, marked, (slots[order], active[order]))
-    counts = jnp.sum(cleared >= 0, axis=1, dtype=jnp.int32)  # in the firing order
+    marked, cleared = jax.lax.scan(fire, marked, slots[order])  # (n, 3), firing order
+    counts = jnp.sum(cleared >= 0, axis=1, dtype=jnp.int32)
     mine = order[None, :] == jnp.arange(pos.shape[0], dtype=order.dtype)[:, None]
     return marked, jnp.sum(jnp.where(mine, counts[None, :], 0), axis=1, dtype=jnp.int32), cleared
 

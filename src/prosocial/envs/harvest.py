@@ -37,7 +37,7 @@ beams fired), ``harvest/hit`` (penalty lines that hit it), and the scalar
 Registered as ``harvest``: the SSD map (16×38), 5 agents (SSD's scripts), 8 actions in SSD
 order ``step_left, step_right, forward, backward, stay, turn_cw, turn_ccw, fire``, 15×15
 view, 1000 steps. Melting Pot's player count and view are ``num_agents=7,
-view=(9, 1, 5)``.
+view=(9, 1, 5)`` (Melting Pot's own 18×24 map is not included).
 
 Choices and quirks (``ssd-env-specs.md`` §10): the view rotation is consistent for all
 orientations (SSD issue #192 not reproduced); firing costs −1 even when nothing is hit
@@ -150,9 +150,14 @@ def neighbour_counts(codes: jax.Array, params: HarvestParams) -> jax.Array:
     return jnp.sum(apples[jnp.asarray(index)], axis=1)
 
 
-def regrowth_probability(counts: jax.Array, params: HarvestParams) -> jax.Array:
-    probs = jnp.asarray(params.regrowth_probabilities, jnp.float32)
-    return probs[jnp.minimum(counts, probs.shape[0] - 1)]
+def regrowth_bound(counts: jax.Array, params: HarvestParams) -> jax.Array:
+    """The :func:`ssd.bernoulli` bound of each cell's regrowth probability, by a chain of
+    selects over the (few) entries rather than a gather."""
+    bounds = [ssd.threshold(p) for p in params.regrowth_probabilities]
+    bound = jnp.broadcast_to(bounds[-1], counts.shape)
+    for count in range(len(bounds) - 2, -1, -1):
+        bound = jnp.where(counts == count, bounds[count], bound)
+    return bound
 
 
 def _init(key, params: HarvestParams) -> ssd.SSDState:
@@ -166,7 +171,7 @@ def _step(key, state: ssd.SSDState, actions, params: HarvestParams):
     cells = lay.cells["apple"]
     h, w = lay.walls.shape
     n = params.num_agents
-    words = ssd.draw(key, {"move": n, "apples": cells.size})
+    words = ssd.draw(key, {"move": n}, {"apples": cells.size})
     pos, orient = ssd.move(state, actions, params, lay, words["move"])
     codes, eaten = ssd.eat(state.grid, pos)
     fired, hit = ssd.fire(pos, orient, actions, params, lay)
@@ -174,9 +179,9 @@ def _step(key, state: ssd.SSDState, actions, params: HarvestParams):
     flat = codes.reshape(-1)
     here = flat[jnp.asarray(cells)]
     empty = (here != ssd.APPLE) & ~ssd.occupied(cells, pos, (h, w))
-    bounds = ssd.threshold(jnp.asarray(params.regrowth_probabilities, jnp.float32))
-    counts = jnp.minimum(neighbour_counts(codes, params), bounds.shape[0] - 1)
-    grow = empty & ssd.bernoulli(words["apples"], bounds[counts])
+    grow = empty & ssd.bernoulli(
+        words["apples"], regrowth_bound(neighbour_counts(codes, params), params)
+    )
     flat = flat.at[jnp.asarray(cells)].set(
         jnp.where(grow, jnp.uint8(ssd.APPLE), here), indices_are_sorted=True, unique_indices=True
     )

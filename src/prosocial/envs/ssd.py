@@ -8,8 +8,10 @@ checks, the observation, the rendering and the reset.
 
 One step (``ssd-env-specs.md`` §1.4):
 
-1. turns, then intended moves, relative to the facing direction (``forward``,
-   ``backward``, ``step_left``, ``step_right``); a wall or the edge keeps the agent put;
+1. turns (``turn_cw``: up, right, down, left, up, as ``map_env.update_rotation`` does;
+   the comments in the SSD's ``agent.py`` say the opposite), then intended moves,
+   relative to the facing direction (``forward``, ``backward``, ``step_left``,
+   ``step_right``); a wall or the edge keeps the agent put;
 2. simultaneous moves resolved with a random priority (:func:`grid.resolve_moves`);
 3. an agent on an apple eats it: ``apple_reward`` (+1), the cell becomes floor;
 4. beams, with post-move positions: ``fire`` (length ``fire_length`` 5, width 3) costs
@@ -35,10 +37,19 @@ observation shows an agent in place of the cell beneath it; our terrain channels
 show that cell (waste under an agent is visible), since the agent channels are separate.
 Beams are not shown (as at SSD's HEAD; its older versions and LIO's fork drew them).
 
+Rendering: the map in the SSD's colours (§1.7), ``RENDER_SCALE`` pixels a cell, agent
+``i`` in the SSD colour of agent ``i + 1`` (repeating after nine) with a dark bar on the
+side it faces; beams are not drawn (the state does not keep them).
+
 Random draws: one ``jax.random.bits`` call per step supplies every random number (the
-move priority, Cleanup's cleaning order and waste draw, one word per apple cell), and
-one call per reset. A Bernoulli(p) draw compares the top 24 bits of a word, as a
-uniform in ``[0, 1)`` with step 2⁻²⁴, with ``p`` (:func:`bernoulli`).
+move priority, Cleanup's cleaning order and waste draw, the apple cells' draws;
+:func:`draw`), and one call per reset (spawn cells and orientations). A Bernoulli(p)
+draw compares a uniform 24-bit integer ``u`` with ``p``, as ``u / 2²⁴ < p``
+(:func:`bernoulli`); the apple cells' integers are cut four from every three words.
+
+Not provided, as elsewhere in prosocial: the SSD's extra observation entries
+(``other_agent_actions``, ``visible_agents``) and its reward options (collective reward,
+inequity aversion), which are wrappers (:mod:`prosocial.envs.wrappers`), not game rules.
 """
 
 from __future__ import annotations
@@ -92,11 +103,20 @@ BASE_ACTIONS = (
 
 @struct.dataclass
 class SSDParams:
-    """Parameters both games share; every field is documented in the module docstring.
+    """Parameters both games share (the rules they enter are in the module docstring).
 
-    Static (they fix shapes or code paths): ``num_agents``, ``map``, ``view``,
-    ``actions``, ``random_orientation``, ``spawn``, ``fire_length``. Data (may be traced
-    and vmapped): ``max_steps`` and the rewards.
+    Static (they fix shapes or code paths):
+
+    * ``num_agents``: players, at most the map's spawn cells ``P``;
+    * ``map``: the map as a tuple of equal-length strings (legend in each game);
+    * ``view``: ``(forward, backward, side)`` cells of the egocentric window;
+    * ``actions``: the action names, in index order (a subset of the game's);
+    * ``random_orientation``: a uniformly random facing at reset, else up;
+    * ``spawn``: ``"random"`` (distinct uniform spawn cells) or ``"fixed"`` (LIO's);
+    * ``fire_length``: cells per line of the penalty beam.
+
+    Data (may be traced and vmapped): ``max_steps``, ``apple_reward``, ``fire_reward``
+    (to the firer, per beam), ``hit_reward`` (to the target, per hit line).
     """
 
     num_agents: int = struct.field(pytree_node=False, default=5)
@@ -236,25 +256,41 @@ def parse_layout(rows: tuple[str, ...], codes: tuple[tuple[str, int], ...], grou
 
 
 def threshold(p: jax.Array) -> jax.Array:
-    """The uint32 bound that turns a random word into a Bernoulli(``p``) draw (below)."""
+    """The bound that turns a 24-bit uniform integer into a Bernoulli(``p``) draw."""
     return jnp.ceil(jnp.asarray(p, jnp.float32) * 2.0**24).astype(jnp.uint32)
 
 
-def bernoulli(words: jax.Array, bound: jax.Array) -> jax.Array:
-    """``True`` with probability ``p`` for each uint32 word, ``bound = threshold(p)``:
-    the word's top 24 bits, as a uniform ``u`` in ``[0, 1)`` with step 2⁻²⁴, below
-    ``p`` (exactly ``u < p``, in integers)."""
-    return (words >> 8) < bound
+def bernoulli(u24: jax.Array, bound: jax.Array) -> jax.Array:
+    """``True`` with probability ``p`` for each uniform 24-bit integer ``u24``, where
+    ``bound = threshold(p)``: ``u24 / 2**24 < p``, exactly, in integers."""
+    return u24 < bound
 
 
-def draw(key: jax.Array, sizes: dict[str, int]) -> dict[str, jax.Array]:
-    """All of a step's random words from one ``jax.random.bits`` call, split by name."""
+def draw(key: jax.Array, words: dict[str, int], uniforms: dict[str, int]) -> dict[str, jax.Array]:
+    """All of a step's randomness from one ``jax.random.bits`` call, split by name.
+
+    ``words``: how many uint32 words each name takes; ``uniforms``: how many uniform
+    24-bit integers (for :func:`bernoulli`), cut four from every three words.
+    """
+    sizes = dict(words)
+    for name, count in uniforms.items():
+        sizes[name] = 3 * (-(-count // 4))
     total = sum(sizes.values())
-    words = jax.random.bits(key, (max(total, 1),), jnp.uint32)
+    bits = jax.random.bits(key, (max(total, 1),), jnp.uint32)
     out, start = {}, 0
     for name, size in sizes.items():
-        out[name] = words[start : start + size]
+        out[name] = bits[start : start + size]
         start += size
+    for name, count in uniforms.items():
+        w = out[name].reshape(-1, 3)
+        low = jnp.uint32(0xFFFFFF)
+        parts = (
+            w[:, 0] >> 8,
+            ((w[:, 0] << 16) | (w[:, 1] >> 16)) & low,
+            ((w[:, 1] << 8) | (w[:, 2] >> 24)) & low,
+            w[:, 2] & low,
+        )
+        out[name] = jnp.stack(parts, axis=-1).reshape(-1)[:count]
     return out
 
 
