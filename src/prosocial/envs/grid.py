@@ -303,7 +303,9 @@ def packed_one_hot(
     forward, _, side = view
     # the windows are materialised once, not recomputed for every channel
     windows = jax.lax.optimization_barrier(windows)
-    windows = windows.at[:, forward, side].set(windows[:, forward, side] | jnp.uint8(SELF_BIT))
+    me = np.zeros((1, *windows.shape[1:]), np.uint8)
+    me[0, forward, side] = SELF_BIT
+    windows = windows | jnp.asarray(me)
     kept = [c for c in range(num_codes) if c != skip_code]
     masks = np.array([SELF_BIT - 1] * len(kept) + [SELF_BIT, SELF_BIT | AGENT_BIT], np.uint8)
     values = np.array([*kept, SELF_BIT, AGENT_BIT], np.uint8)
