@@ -146,8 +146,8 @@ def _neighbour_index(rows: tuple[str, ...], radius_sq: int) -> tuple[int, np.nda
 def neighbour_counts(codes: jax.Array, params: HarvestParams) -> jax.Array:
     """``(K,)`` int32: apples around each apple cell of the map (module docstring)."""
     pad, index = _neighbour_index(params.map, params.regrowth_radius_sq)
-    apples = jnp.pad((codes == ssd.APPLE).astype(jnp.int32), pad).reshape(-1)
-    return jnp.sum(apples[jnp.asarray(index)], axis=1)
+    apples = jnp.pad((codes == ssd.APPLE).astype(jnp.uint8), pad).reshape(-1)
+    return jnp.sum(apples[jnp.asarray(index)], axis=1, dtype=jnp.int32)
 
 
 def regrowth_bound(counts: jax.Array, params: HarvestParams) -> jax.Array:
