@@ -177,6 +177,7 @@ def resolve_moves(
     def relax(_, ok):
         return first & jnp.all(~occupant | ok[None], axis=1)
 
+    # a move can fail only through a chain of at most n occupied cells
     ok = jax.lax.fori_loop(0, n, relax, first)
     return jnp.where(ok[:, None], target, pos)
 
@@ -555,22 +556,24 @@ def clear_along_beams(
 
 
 def spawn_from_bits(bits: jax.Array, cells: np.ndarray, n: int) -> jax.Array:
-    """``n`` distinct cells of the ``(K, 2)`` candidates, uniformly, from ``(K,)`` uint32 bits.
+    """``n`` distinct cells of the ``(K, 2)`` candidates, uniformly, from ``(n,)`` uint32 bits.
 
-    The candidates are ordered by :func:`precedence` of ``bits`` and agent ``i`` takes
-    the ``i``-th: a uniformly random injection (up to ties), with no sort.
+    The first ``n`` steps of a Fisher-Yates shuffle: agent ``a`` takes the candidate at
+    a uniform position among the ``K - a`` not yet taken (``bits[a] mod (K - a)``, a
+    modulo bias below ``K`` · 2⁻³²). A uniformly random injection with no sort.
     """
-    rank = jnp.sum(precedence(bits), axis=1, dtype=jnp.int32)  # (K,)
-    chosen = rank[None, :] == jnp.arange(n, dtype=jnp.int32)[:, None]  # (n, K)
-    table = jnp.asarray(cells, dtype=jnp.int32)
-    rows = jnp.sum(jnp.where(chosen, table[None, :, 0], 0), axis=1)
-    cols = jnp.sum(jnp.where(chosen, table[None, :, 1], 0), axis=1)
-    return jnp.stack([rows, cols], axis=-1)
+    k = cells.shape[0]
+    order = jnp.arange(k, dtype=jnp.int32)
+    for a in range(n):
+        j = a + (bits[a] % jnp.uint32(k - a)).astype(jnp.int32)
+        mine, theirs = order[a], order[j]
+        order = order.at[j].set(mine).at[a].set(theirs)
+    return jnp.asarray(cells, dtype=jnp.int32)[order[:n]]
 
 
 def spawn(key: jax.Array, cells: np.ndarray, n: int) -> jax.Array:
     """``n`` distinct cells drawn uniformly from the ``(K, 2)`` candidates."""
-    return spawn_from_bits(jax.random.bits(key, (cells.shape[0],), jnp.uint32), cells, n)
+    return spawn_from_bits(jax.random.bits(key, (n,), jnp.uint32), cells, n)
 
 
 def parse_map(rows: tuple[str, ...]) -> np.ndarray:

@@ -297,13 +297,12 @@ def draw(key: jax.Array, words: dict[str, int], uniforms: dict[str, int]) -> dic
 def init_agents(key: jax.Array, params: SSDParams, layout: Layout):
     """``(pos, orient)`` of a fresh episode (module docstring)."""
     n = params.num_agents
-    k = layout.spawn.shape[0]
     turns_words = -(-n // 16) if params.random_orientation else 0
-    spawn_words = k if params.spawn == "random" else 0
+    spawn_words = n if params.spawn == "random" else 0
     if turns_words + spawn_words:
         words = jax.random.bits(key, (turns_words + spawn_words,), jnp.uint32)
     if params.spawn == "random":
-        pos = grid.spawn_from_bits(words[:k], layout.spawn, n)
+        pos = grid.spawn_from_bits(words[:n], layout.spawn, n)
     else:
         pos = jnp.asarray(layout.spawn[::-1][:n], jnp.int32)
     if params.random_orientation:
