@@ -555,20 +555,51 @@ def clear_along_beams(
     return marked, jnp.sum(jnp.where(mine, counts[None, :], 0), axis=1, dtype=jnp.int32), cleared
 
 
+def sample_cells(bits: jax.Array, num_cells: int) -> jax.Array:
+    """``k = len(bits)`` distinct cells of ``0 .. num_cells - 1``, uniformly, in random order.
+
+    A partial Fisher–Yates shuffle driven by ``k`` uint32 words: swap ``j`` exchanges
+    entry ``j`` with entry ``j + bits[j] mod (num_cells - j)`` (modulo bias below
+    ``num_cells / 2³²``). ``k`` swaps, no sort: measured faster here than an argsort or an
+    all-pairs rank of one word per cell.
+    """
+    k = bits.shape[0]
+
+    def swap(j, perm):
+        other = j + (bits[j] % (num_cells - j).astype(jnp.uint32)).astype(jnp.int32)
+        mine, theirs = perm[j], perm[other]
+        return perm.at[other].set(mine).at[j].set(theirs)
+
+    perm = jnp.arange(num_cells, dtype=jnp.int32)
+    return jax.lax.fori_loop(0, k, swap, perm, unroll=k <= 32)[:k]
+
+
+def north_up_windows(values: jax.Array, pos: jax.Array, radius: int, outside: int) -> jax.Array:
+    """Each agent's north-up ``(2r + 1)²`` window of ``values``, ``outside`` off the grid.
+
+    One gather from the grid padded by ``r`` cells of ``outside``: in the padded grid the
+    window of an agent at ``(row, col)`` has its top-left corner at ``(row, col)``.
+    """
+    w = values.shape[1]
+    side = np.arange(2 * radius + 1, dtype=np.int32)
+    offsets = side[:, None] * (w + 2 * radius) + side[None, :]  # (V, V)
+    padded = jnp.pad(values, radius, constant_values=outside).reshape(-1)
+    corner = pos[:, 0] * (w + 2 * radius) + pos[:, 1]
+    return padded[corner[:, None, None] + jnp.asarray(offsets)[None]]
+
+
+def rgb(colour) -> jax.Array:
+    """A colour as a ``(1, 1, 3)`` uint8 array, to broadcast over an image."""
+    return jnp.asarray(colour, jnp.uint8)[None, None]
+
+
 def spawn_from_bits(bits: jax.Array, cells: np.ndarray, n: int) -> jax.Array:
     """``n`` distinct cells of the ``(K, 2)`` candidates, uniformly, from ``(n,)`` uint32 bits.
 
-    The first ``n`` steps of a Fisher-Yates shuffle: agent ``a`` takes the candidate at
-    a uniform position among the ``K - a`` not yet taken (``bits[a] mod (K - a)``, a
-    modulo bias below ``K`` · 2⁻³²). A uniformly random injection with no sort.
+    Agent ``a`` takes the candidate :func:`sample_cells` puts at position ``a``: a
+    uniformly random injection with no sort.
     """
-    k = cells.shape[0]
-    order = jnp.arange(k, dtype=jnp.int32)
-    for a in range(n):
-        j = a + (bits[a] % jnp.uint32(k - a)).astype(jnp.int32)
-        mine, theirs = order[a], order[j]
-        order = order.at[j].set(mine).at[a].set(theirs)
-    return jnp.asarray(cells, dtype=jnp.int32)[order[:n]]
+    return jnp.asarray(cells, dtype=jnp.int32)[sample_cells(bits[:n], cells.shape[0])]
 
 
 def spawn(key: jax.Array, cells: np.ndarray, n: int) -> jax.Array:

@@ -117,44 +117,11 @@ class SnowdriftState:
     t: jax.Array  # () int32
 
 
-def _sample_cells(bits: jax.Array, num_cells: int) -> jax.Array:
-    """``k = len(bits)`` distinct cells of ``0 .. num_cells - 1``, uniformly, in random order.
-
-    A partial Fisher–Yates shuffle driven by ``k`` uint32 words: swap ``j`` exchanges
-    entry ``j`` with entry ``j + bits[j] mod (num_cells - j)`` (modulo bias below
-    ``num_cells / 2³²``). ``k`` swaps, no sort: measured faster here than an argsort or an
-    all-pairs rank of one word per cell.
-    """
-    k = bits.shape[0]
-
-    def swap(j, perm):
-        other = j + (bits[j] % (num_cells - j).astype(jnp.uint32)).astype(jnp.int32)
-        mine, theirs = perm[j], perm[other]
-        return perm.at[other].set(mine).at[j].set(theirs)
-
-    perm = jnp.arange(num_cells, dtype=jnp.int32)
-    return jax.lax.fori_loop(0, k, swap, perm, unroll=k <= 32)[:k]
-
-
-def _window(values: jax.Array, pos: jax.Array, radius: int, outside: int) -> jax.Array:
-    """Each agent's north-up ``(2r + 1)²`` window of ``values``, ``outside`` off the grid.
-
-    One gather from the grid padded by ``r`` cells of ``outside``: in the padded grid the
-    window of an agent at ``(row, col)`` has its top-left corner at ``(row, col)``.
-    """
-    w = values.shape[1]
-    side = np.arange(2 * radius + 1, dtype=np.int32)
-    offsets = side[:, None] * (w + 2 * radius) + side[None, :]  # (V, V)
-    padded = jnp.pad(values, radius, constant_values=outside).reshape(-1)
-    corner = pos[:, 0] * (w + 2 * radius) + pos[:, 1]
-    return padded[corner[:, None, None] + jnp.asarray(offsets)[None]]
-
-
 def _init(key, params: SnowdriftParams) -> SnowdriftState:
     n, h, w = params.num_agents, params.height, params.width
     bits = jax.random.bits(key, (n + params.num_drifts,), jnp.uint32)
-    agents = _sample_cells(bits[:n], h * w)
-    chosen = _sample_cells(bits[n:], h * w)
+    agents = grid.sample_cells(bits[:n], h * w)
+    chosen = grid.sample_cells(bits[n:], h * w)
     drifts = jnp.any(chosen[:, None] == jnp.arange(h * w, dtype=jnp.int32)[None], axis=0)
     pos = jnp.stack([agents // w, agents % w], axis=-1)
     return SnowdriftState(pos, drifts.reshape(h, w), jnp.zeros((), jnp.int32))
@@ -195,7 +162,7 @@ def _observe(state: SnowdriftState, params: SnowdriftParams) -> jax.Array:
     )
     codes = state.drifts.astype(jnp.int32)  # FLOOR or DRIFT
     # one gather for terrain and players: code + 3 * (1 + index of the player on the cell)
-    window = _window(codes + 3 * who, state.pos, r, OUTSIDE)
+    window = grid.north_up_windows(codes + 3 * who, state.pos, r, OUTSIDE)
     terrain, player = window % 3, window // 3
     me = jnp.arange(1, n + 1, dtype=jnp.int32)[:, None, None]
     obs = jnp.stack(
@@ -217,10 +184,6 @@ AGENT_COLOURS = np.array(
 _FLOOR, _DRIFT, _LINE = (120, 120, 120), (250, 250, 255), (90, 90, 90)
 
 
-def _rgb(colour) -> jax.Array:
-    return jnp.asarray(colour, jnp.uint8)[None, None]
-
-
 def _render(state: SnowdriftState, params: SnowdriftParams, scale: int = 16) -> jax.Array:
     """Grey road, white drifts, players as squares inside their cells (a drift under a
     player shows around it)."""
@@ -229,8 +192,8 @@ def _render(state: SnowdriftState, params: SnowdriftParams, scale: int = 16) -> 
     row, col = yy // scale, xx // scale
     inner = (np.abs((yy % scale) / scale - 0.5) < 0.3) & (np.abs((xx % scale) / scale - 0.5) < 0.3)
     line = jnp.asarray(((yy % scale) == 0) | ((xx % scale) == 0))
-    image = jnp.where(line[..., None], _rgb(_LINE), _rgb(_FLOOR))
-    image = jnp.where((state.drifts[row, col] & ~line)[..., None], _rgb(_DRIFT), image)
+    image = jnp.where(line[..., None], grid.rgb(_LINE), grid.rgb(_FLOOR))
+    image = jnp.where((state.drifts[row, col] & ~line)[..., None], grid.rgb(_DRIFT), image)
     who = (
         jnp.zeros((h, w), jnp.int32).at[state.pos[:, 0], state.pos[:, 1]].set(jnp.arange(1, n + 1))
     )

@@ -58,6 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from prosocial.envs import grid
 from prosocial.envs.core import Box, Discrete, Environment, register, require
 
 ACTIONS = ("up", "down", "left", "right", "stay", "hunt")
@@ -127,25 +128,6 @@ class StagHuntState:
     t: jax.Array  # () int32
 
 
-def _sample_cells(bits: jax.Array, num_cells: int) -> jax.Array:
-    """``k = len(bits)`` distinct cells of ``0 .. num_cells - 1``, uniformly, in random order.
-
-    A partial Fisher–Yates shuffle driven by ``k`` uint32 words: swap ``j`` exchanges
-    entry ``j`` with entry ``j + bits[j] mod (num_cells - j)`` (modulo bias below
-    ``num_cells / 2³²``). ``k`` swaps, no sort: measured faster here than an argsort or an
-    all-pairs rank of one word per cell.
-    """
-    k = bits.shape[0]
-
-    def swap(j, perm):
-        other = j + (bits[j] % (num_cells - j).astype(jnp.uint32)).astype(jnp.int32)
-        mine, theirs = perm[j], perm[other]
-        return perm.at[other].set(mine).at[j].set(theirs)
-
-    perm = jnp.arange(num_cells, dtype=jnp.int32)
-    return jax.lax.fori_loop(0, k, swap, perm, unroll=k <= 32)[:k]
-
-
 def _move(pos: jax.Array, actions: jax.Array, h: int, w: int) -> jax.Array:
     """Positions after every agent's move; a move off the grid keeps the agent in place."""
     target = pos + jnp.asarray(_MOVES)[actions]
@@ -153,26 +135,12 @@ def _move(pos: jax.Array, actions: jax.Array, h: int, w: int) -> jax.Array:
     return jnp.where(jnp.all(inside, axis=-1, keepdims=True), target, pos)
 
 
-def _window(values: jax.Array, pos: jax.Array, radius: int, outside: int) -> jax.Array:
-    """Each agent's north-up ``(2r + 1)²`` window of ``values``, ``outside`` off the grid.
-
-    One gather from the grid padded by ``r`` cells of ``outside``: in the padded grid the
-    window of an agent at ``(row, col)`` has its top-left corner at ``(row, col)``.
-    """
-    w = values.shape[1]
-    side = np.arange(2 * radius + 1, dtype=np.int32)
-    offsets = side[:, None] * (w + 2 * radius) + side[None, :]  # (V, V)
-    padded = jnp.pad(values, radius, constant_values=outside).reshape(-1)
-    corner = pos[:, 0] * (w + 2 * radius) + pos[:, 1]
-    return padded[corner[:, None, None] + jnp.asarray(offsets)[None]]
-
-
 def _init(key, params: StagHuntParams) -> StagHuntState:
     n, h, w = params.num_agents, params.height, params.width
     s, m = params.num_stags, params.num_stags + params.num_hares
     bits = jax.random.bits(key, (n + m,), jnp.uint32)
-    agents = _sample_cells(bits[:n], h * w)
-    prey = _sample_cells(bits[n:], h * w)
+    agents = grid.sample_cells(bits[:n], h * w)
+    prey = grid.sample_cells(bits[n:], h * w)
     cells = jnp.arange(h * w, dtype=jnp.int32)[None]
     stags = jnp.any(prey[:s, None] == cells, axis=0).reshape(h, w)
     hares = jnp.any(prey[s:, None] == cells, axis=0).reshape(h, w)
@@ -224,7 +192,7 @@ def _observe(state: StagHuntState, params: StagHuntParams) -> jax.Array:
     in_play = jnp.sum(here & active[:, None], axis=0, dtype=jnp.int32).reshape(h, w)
     codes = jnp.where(state.stags, STAG, jnp.where(state.hares, HARE, FLOOR)).astype(jnp.int32)
     # one gather for terrain and hunters: code + 4 * (hunters in play on the cell)
-    window = _window(codes + 4 * in_play, state.pos, r, OUTSIDE)
+    window = grid.north_up_windows(codes + 4 * in_play, state.pos, r, OUTSIDE)
     terrain = window % 4
     me = np.zeros((2 * r + 1, 2 * r + 1), np.int32)
     me[r, r] = 1
@@ -248,10 +216,6 @@ AGENT_COLOURS = np.array(
 _FLOOR, _STAG, _HARE, _LINE = (245, 245, 240), (120, 72, 30), (205, 170, 110), (200, 200, 200)
 
 
-def _rgb(colour) -> jax.Array:
-    return jnp.asarray(colour, jnp.uint8)[None, None]
-
-
 def _render(state: StagHuntState, params: StagHuntParams, scale: int = 24) -> jax.Array:
     """Prey as discs (stag dark brown, hare tan); hunters in play as squares, hunter ``i``
     in quadrant ``i mod 4`` of its cell so that hunters sharing a cell are all seen."""
@@ -261,9 +225,9 @@ def _render(state: StagHuntState, params: StagHuntParams, scale: int = 24) -> ja
     fy, fx = (yy % scale) / scale - 0.5, (xx % scale) / scale - 0.5
     disc = jnp.asarray(fy**2 + fx**2 < 0.3**2)
     line = jnp.asarray(((yy % scale) == 0) | ((xx % scale) == 0))
-    image = jnp.where(line[..., None], _rgb(_LINE), _rgb(_FLOOR))
-    image = jnp.where((disc & state.stags[row, col])[..., None], _rgb(_STAG), image)
-    image = jnp.where((disc & state.hares[row, col])[..., None], _rgb(_HARE), image)
+    image = jnp.where(line[..., None], grid.rgb(_LINE), grid.rgb(_FLOOR))
+    image = jnp.where((disc & state.stags[row, col])[..., None], grid.rgb(_STAG), image)
+    image = jnp.where((disc & state.hares[row, col])[..., None], grid.rgb(_HARE), image)
     # quadrant squares: agent i in the cell's quadrant (i // 2 % 2, i % 2)
     quad_r, quad_c = (np.arange(n) // 2) % 2, np.arange(n) % 2
     in_quad = (np.abs(fy[None] - (quad_r[:, None, None] - 0.5) / 2) < 0.17) & (
