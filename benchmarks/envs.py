@@ -196,7 +196,12 @@ def main(argv: list[str] | None = None) -> int:
             if str(batch) not in ours or key not in theirs:
                 continue
             ratio = ours[str(batch)]["median"] / theirs[key]["median"]
-            print(f"  {label:40s} batch {batch:5d} vs {peer} batch {key:>5s}: {ratio:8.2f}x")
+            line = f"  {label:40s} batch {batch:5d} vs {peer} batch {key:>5s}: {ratio:8.2f}x"
+            no_resets = theirs[key].get("steps_per_second_without_resets")
+            if no_resets:
+                bare = ours[str(batch)]["median"] / statistics.median(no_resets)
+                line += f" ({bare:.2f}x its rate without its environment-rebuilding resets)"
+            print(line)
 
     results["machine"] = {
         "platform": platform.platform(),
