@@ -244,25 +244,19 @@ def _spawn(codes, waste, pos, words, params: CleanupParams, lay: ssd.Layout):
     Returns the grid with the apples, the position among the river cells of the new
     waste cell (-1 for none), and the waste density after the step.
     """
-    h, w = codes.shape
     orchard, k = lay.cells["orchard"], lay.cells["river"].size
     dirty = jnp.sum(jax.lax.population_count(waste), dtype=jnp.int32)
     apple_p, waste_p = probabilities(dirty / k, params)
 
-    flat = codes.reshape(-1)
-    here = flat[jnp.asarray(orchard)]
-    empty = (here != ssd.APPLE) & ~ssd.occupied(orchard, pos, (h, w))
-    grow = empty & ssd.bernoulli(words["apples"], ssd.threshold(apple_p))
-    flat = flat.at[jnp.asarray(orchard)].set(
-        jnp.where(grow, jnp.uint8(ssd.APPLE), here), indices_are_sorted=True, unique_indices=True
-    )
+    draws = ssd.bernoulli(words["apples"], ssd.threshold(apple_p))
+    codes = ssd.grow_apples(codes, pos, orchard, draws)
 
     clean = k - dirty
     chance = 1.0 - jnp.power(1.0 - waste_p, clean)
     appears = ssd.bernoulli(words["waste"][0] >> 8, ssd.threshold(chance))
     index = (words["waste"][1] % jnp.maximum(clean, 1).astype(jnp.uint32)).astype(jnp.int32)
     chosen = grid.nth_set_bit(~waste & jnp.asarray(_valid_bits(k)), index)
-    return flat.reshape(h, w), jnp.where(appears, chosen, -1), (dirty + appears) / k
+    return codes, jnp.where(appears, chosen, -1), (dirty + appears) / k
 
 
 def _set_river(codes, slots, code: int, lay: ssd.Layout):

@@ -169,23 +169,14 @@ def _init(key, params: HarvestParams) -> ssd.SSDState:
 def _step(key, state: ssd.SSDState, actions, params: HarvestParams):
     lay = layout(params)
     cells = lay.cells["apple"]
-    h, w = lay.walls.shape
     n = params.num_agents
     words = ssd.draw(key, {"move": n}, {"apples": cells.size})
     pos, orient = ssd.move(state, actions, params, lay, words["move"])
     codes, eaten = ssd.eat(state.grid, pos)
     fired, hit = ssd.fire(pos, orient, actions, params, lay)
 
-    flat = codes.reshape(-1)
-    here = flat[jnp.asarray(cells)]
-    empty = (here != ssd.APPLE) & ~ssd.occupied(cells, pos, (h, w))
-    grow = empty & ssd.bernoulli(
-        words["apples"], regrowth_bound(neighbour_counts(codes, params), params)
-    )
-    flat = flat.at[jnp.asarray(cells)].set(
-        jnp.where(grow, jnp.uint8(ssd.APPLE), here), indices_are_sorted=True, unique_indices=True
-    )
-    codes = flat.reshape(h, w)
+    bounds = regrowth_bound(neighbour_counts(codes, params), params)
+    codes = ssd.grow_apples(codes, pos, cells, ssd.bernoulli(words["apples"], bounds))
 
     rewards = params.apple_reward * eaten + params.fire_reward * fired + params.hit_reward * hit
     info = {

@@ -342,19 +342,26 @@ def fire(pos, orient, actions, params: SSDParams, layout: Layout):
     return fired.astype(jnp.int32), hit
 
 
-@cache
-def _slots(cells: tuple[int, ...], size: int) -> np.ndarray:
-    slots = np.full(size, len(cells), np.int32)
-    slots[list(cells)] = np.arange(len(cells), dtype=np.int32)
-    return slots
+def grow_apples(codes: jax.Array, pos: jax.Array, cells: np.ndarray, draws: jax.Array) -> jax.Array:
+    """``codes`` with an apple on each of the static flat ``cells`` that holds neither an
+    apple nor an agent and whose Bernoulli draw (``draws``, ``(K,)`` boolean) succeeded.
 
-
-def occupied(flat_cells: np.ndarray, pos: jax.Array, shape: tuple[int, int]) -> jax.Array:
-    """``(K,)`` boolean: which of the static flat cells an agent stands on."""
-    k = flat_cells.size
-    slots = jnp.asarray(_slots(tuple(int(c) for c in flat_cells), shape[0] * shape[1]))
-    mine = slots[pos[:, 0] * shape[1] + pos[:, 1]]  # K where not on one of the cells
-    return jnp.zeros(k + 1, bool).at[mine].set(True)[:k]
+    The agents are marked on a copy of the grid (:func:`grid.mark_agents`), so that one
+    gather reads both what a cell holds and whether an agent stands on it.
+    """
+    index = jnp.asarray(cells)
+    here = grid.mark_agents(codes, pos).reshape(-1)[index]
+    grow = (here == FLOOR) & draws
+    flat = (
+        codes.reshape(-1)
+        .at[index]
+        .set(
+            jnp.where(grow, jnp.uint8(APPLE), here & jnp.uint8(grid.AGENT_BIT - 1)),
+            indices_are_sorted=True,
+            unique_indices=True,
+        )
+    )
+    return flat.reshape(codes.shape)
 
 
 def finish(state: SSDState, pos, orient, codes, rewards, params: SSDParams, info):
