@@ -236,23 +236,6 @@ def egocentric_windows(
     return jnp.where(right_low[:, None, None], windows[:, :, ::-1], windows)
 
 
-def egocentric_cells(
-    grid: jax.Array,
-    pos: jax.Array,
-    orient: jax.Array,
-    view: tuple[int, int, int],
-    *,
-    outside: int,
-    torus: bool = False,
-) -> jax.Array:
-    """Each agent's window of ``grid`` (codes), ``outside`` beyond the edge: ``(n, H, W)``."""
-    if not torus:
-        return egocentric_windows(grid, pos, orient, view, outside=outside)
-    offsets = jnp.asarray(view_offsets(*view))[orient]  # (n, H, W, 2)
-    cells = (pos[:, None, None, :] + offsets) % jnp.asarray(grid.shape, jnp.int32)[None, None, None]
-    return grid[cells[..., 0], cells[..., 1]]
-
-
 def agent_layer(pos: jax.Array, shape: tuple[int, int]) -> jax.Array:
     """``(H, W)`` int32 grid holding ``1 + agent index`` where an agent stands, else 0."""
     n = pos.shape[0]

@@ -42,7 +42,7 @@ Choices where the development code differs or is silent (*ours*):
 
 Observation of player ``i``: the ``(2r + 1) × (2r + 1)`` window (``r = view_radius``, 2)
 of the board centred on it, north up (the window of
-:func:`prosocial.envs.grid.egocentric_cells` for orientation UP), as uint8 channels
+:func:`prosocial.envs.grid.north_up_windows`), as uint8 channels
 ``[drift, outside the grid, self, other players]``. The development code instead has
 one channel per player (absolute identities), then drift and outside channels.
 

@@ -38,7 +38,7 @@ Choices where the development code differs or is silent (*ours*):
 
 Observation of hunter ``i``: the ``(2r + 1) × (2r + 1)`` window (``r = view_radius``, 2)
 of the board centred on it, north up (the game has no orientation: the window of
-:func:`prosocial.envs.grid.egocentric_cells` for orientation UP), as uint8 channels
+:func:`prosocial.envs.grid.north_up_windows`), as uint8 channels
 ``[stag, hare, outside the grid, self, other hunters]``; the last channel
 *counts* the other hunters in play on each cell (0 .. n − 1), since how many stand on a
 stag is what decides a catch. A terminal hunter's self channel is empty. The
