@@ -41,6 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from prosocial.envs import grid
 from prosocial.envs.core import Box, Discrete, Environment, register, require
 from prosocial.envs.grid import DIRECTIONS
 
@@ -202,16 +203,9 @@ def _step(key, state: CoinGameState, actions, params: CoinGameParams):
     return next_state, rewards.astype(jnp.float32), terminated, truncated, info
 
 
-# Colours of agents 0..: red, blue, then distinct hues.
-AGENT_COLOURS = np.array(
-    [[220, 50, 47], [38, 139, 210], [133, 153, 0], [211, 54, 130], [181, 137, 0], [42, 161, 152]],
-    dtype=np.uint8,
-)
-
-
 def _render(state: CoinGameState, params: CoinGameParams, scale: int = 24) -> jax.Array:
     g, n = params.size, params.num_agents
-    colours = jnp.asarray(AGENT_COLOURS[np.arange(n) % len(AGENT_COLOURS)], jnp.uint8)
+    colours = grid.agent_colours(n)
     yy, xx = jnp.meshgrid(jnp.arange(g * scale), jnp.arange(g * scale), indexing="ij")
     cell_r, cell_c = yy // scale, xx // scale
     fy, fx = (yy % scale) / scale - 0.5, (xx % scale) / scale - 0.5

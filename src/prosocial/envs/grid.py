@@ -571,6 +571,18 @@ def north_up_windows(values: jax.Array, pos: jax.Array, radius: int, outside: in
     return padded[corner[:, None, None] + jnp.asarray(offsets)[None]]
 
 
+# Colours of agents 0, 1, ...: red, blue, then distinct hues (games without a colour table).
+AGENT_COLOURS = np.array(
+    [[220, 50, 47], [38, 139, 210], [133, 153, 0], [211, 54, 130], [181, 137, 0], [42, 161, 152]],
+    dtype=np.uint8,
+)
+
+
+def agent_colours(n: int) -> jax.Array:
+    """``(n, 3)`` uint8 colours of agents ``0 .. n - 1``, cycling through the table."""
+    return jnp.asarray(AGENT_COLOURS[np.arange(n) % len(AGENT_COLOURS)], jnp.uint8)
+
+
 def rgb(colour) -> jax.Array:
     """A colour as a ``(1, 1, 3)`` uint8 array, to broadcast over an image."""
     return jnp.asarray(colour, jnp.uint8)[None, None]

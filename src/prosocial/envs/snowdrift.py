@@ -177,10 +177,6 @@ def _observation_space(params: SnowdriftParams) -> Box:
     return Box(0, 1, (side, side, 4), jnp.uint8)
 
 
-AGENT_COLOURS = np.array(
-    [[220, 50, 47], [38, 139, 210], [133, 153, 0], [211, 54, 130], [181, 137, 0], [42, 161, 152]],
-    dtype=np.uint8,
-)
 _FLOOR, _DRIFT, _LINE = (120, 120, 120), (250, 250, 255), (90, 90, 90)
 
 
@@ -198,7 +194,7 @@ def _render(state: SnowdriftState, params: SnowdriftParams, scale: int = 16) -> 
         jnp.zeros((h, w), jnp.int32).at[state.pos[:, 0], state.pos[:, 1]].set(jnp.arange(1, n + 1))
     )
     shown = who[row, col]
-    colours = jnp.asarray(AGENT_COLOURS[np.arange(n) % len(AGENT_COLOURS)], jnp.uint8)
+    colours = grid.agent_colours(n)
     mark = jnp.asarray(inner) & (shown > 0)
     return jnp.where(mark[..., None], colours[jnp.maximum(shown - 1, 0)], image)
 

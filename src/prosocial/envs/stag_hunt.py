@@ -209,10 +209,6 @@ def _observation_space(params: StagHuntParams) -> Box:
     return Box(0, params.num_agents - 1, (side, side, 5), jnp.uint8)
 
 
-AGENT_COLOURS = np.array(
-    [[220, 50, 47], [38, 139, 210], [133, 153, 0], [211, 54, 130], [181, 137, 0], [42, 161, 152]],
-    dtype=np.uint8,
-)
 _FLOOR, _STAG, _HARE, _LINE = (245, 245, 240), (120, 72, 30), (205, 170, 110), (200, 200, 200)
 
 
@@ -236,7 +232,7 @@ def _render(state: StagHuntState, params: StagHuntParams, scale: int = 24) -> ja
     at = (row[None] == state.pos[:, 0, None, None]) & (col[None] == state.pos[:, 1, None, None])
     shown = jnp.asarray(in_quad) & at & ~state.done[:, None, None]
     who = jnp.max(jnp.where(shown, jnp.arange(1, n + 1)[:, None, None], 0), axis=0)
-    colours = jnp.asarray(AGENT_COLOURS[np.arange(n) % len(AGENT_COLOURS)], jnp.uint8)
+    colours = grid.agent_colours(n)
     return jnp.where((who > 0)[..., None], colours[jnp.maximum(who - 1, 0)], image)
 
 
