@@ -372,3 +372,15 @@ def test_first_true_keeps_only_the_first_flag_of_each_line(length):
         if line.any():
             expect[row, np.argmax(line)] = True
     np.testing.assert_array_equal(got, expect)
+
+
+def test_random_bits_are_jaxs_threefry_words():
+    with jax.threefry_partitionable(False):
+        for count in (1, 2, 7, 125):
+            for key in (jax.random.PRNGKey(3), jax.random.key(5)):
+                expect = jax.random.bits(key, (count,), jnp.uint32)
+                np.testing.assert_array_equal(grid.random_bits(key, count), expect)
+        jitted = jax.jit(lambda k: grid.random_bits(k, 9))(jax.random.PRNGKey(4))
+        np.testing.assert_array_equal(jitted, jax.random.bits(jax.random.PRNGKey(4), (9,)))
+    other = jax.random.key(6, impl="rbg")  # another generator: drawn by JAX itself
+    np.testing.assert_array_equal(grid.random_bits(other, 5), jax.random.bits(other, (5,)))

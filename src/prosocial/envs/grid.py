@@ -21,7 +21,7 @@ Random order. Where a rule needs "a fresh uniformly random order of the agents",
 engine takes one random 32-bit word per agent and orders the agents by their words,
 ties (probability below ``n² / 2³³``) going to the lower index
 (:func:`precedence`). This needs no sort and no permutation, and one
-``jax.random.bits`` call can supply the words with the rest of a step's randomness.
+:func:`random_bits` call can supply the words with the rest of a step's randomness.
 
 Simultaneous moves are resolved as the sequential-social-dilemma engine does
 (Vinitsky et al., ``map_env.update_moves``; ``ssd-env-specs.md`` §1.5): at most one agent
@@ -133,6 +133,51 @@ def move_targets(
     clipped = jnp.clip(target, 0, shape - 1)
     blocked = ~inside | jnp.asarray(walls)[clipped[:, 0], clipped[:, 1]]
     return jnp.where(blocked[:, None], pos, target)
+
+
+_THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def _threefry2x32(k0, k1, x0, x1):
+    """The Threefry-2x32 hash (20 rounds), as JAX defines it, with the rounds unrolled."""
+    keys = (k0, k1, k0 ^ k1 ^ jnp.uint32(0x1BD11BDA))
+    x0, x1 = x0 + keys[0], x1 + keys[1]
+    for group in range(5):
+        for r in _THREEFRY_ROTATIONS[group % 2]:
+            x0 = x0 + x1
+            x1 = ((x1 << jnp.uint32(r)) | (x1 >> jnp.uint32(32 - r))) ^ x0
+        x0 = x0 + keys[(group + 1) % 3]
+        x1 = x1 + keys[(group + 2) % 3] + jnp.uint32(group + 1)
+    return x0, x1
+
+
+def random_bits(key: jax.Array, count: int) -> jax.Array:
+    """``count`` uniformly random uint32 words from ``key``.
+
+    For a Threefry key these are exactly ``jax.random.bits(key, (count,))`` as JAX draws
+    them with ``jax_threefry_partitionable=False`` (one hash per two words, counters
+    ``0 .. count - 1`` split in halves), computed with the rounds unrolled: on a CPU,
+    JAX's own lowering runs the rounds in a loop and, in its default partitionable
+    layout, hashes once per word, which makes it about twice as slow. Other key types
+    go through ``jax.random.bits``.
+    """
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    if typed:
+        threefry = str(jax.random.key_impl(key)) == "threefry2x32"
+        data = jax.random.key_data(key) if threefry else None
+    else:
+        threefry = jax.config.jax_default_prng_impl == "threefry2x32" and key.shape == (2,)
+        data = key
+    if not threefry:
+        return jax.random.bits(key, (count,), jnp.uint32)
+    half = (count + 1) // 2
+    counters = np.arange(2 * half, dtype=np.uint32)
+    counters[-1] = counters[-1] if count % 2 == 0 else 0  # JAX pads an odd count with 0
+    x0, x1 = _threefry2x32(
+        data[0], data[1], jnp.asarray(counters[:half]), jnp.asarray(counters[half:])
+    )
+    # materialised once: XLA would otherwise recompute the hash inside every consumer
+    return jax.lax.optimization_barrier(jnp.concatenate([x0, x1])[:count])
 
 
 def precedence(bits: jax.Array) -> jax.Array:

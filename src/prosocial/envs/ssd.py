@@ -41,11 +41,13 @@ Rendering: the map in the SSD's colours (§1.7), ``RENDER_SCALE`` pixels a cell,
 ``i`` in the SSD colour of agent ``i + 1`` (repeating after nine) with a dark bar on the
 side it faces; beams are not drawn (the state does not keep them).
 
-Random draws: one ``jax.random.bits`` call per step supplies every random number (the
-move priority, Cleanup's cleaning order and waste draw, the apple cells' draws;
-:func:`draw`), and one call per reset (spawn cells and orientations). A Bernoulli(p)
-draw compares a uniform 24-bit integer ``u`` with ``p``, as ``u / 2²⁴ < p``
-(:func:`bernoulli`); the apple cells' integers are cut four from every three words.
+Random draws: one call of :func:`grid.random_bits` per step supplies every random number
+(the move priority, Cleanup's cleaning order and waste draw, the apple cells' draws;
+:func:`draw`), and one per reset (spawn cells and orientations); for a Threefry key
+these are the words ``jax.random.bits`` draws with ``jax_threefry_partitionable=False``.
+A Bernoulli(p) draw compares a uniform 24-bit integer ``u`` with ``p``, as
+``u / 2²⁴ < p`` (:func:`bernoulli`); the apple cells' integers are cut four from every
+three words.
 
 Not provided, as elsewhere in prosocial: the SSD's extra observation entries
 (``other_agent_actions``, ``visible_agents``) and its reward options (collective reward,
@@ -267,7 +269,7 @@ def bernoulli(u24: jax.Array, bound: jax.Array) -> jax.Array:
 
 
 def draw(key: jax.Array, words: dict[str, int], uniforms: dict[str, int]) -> dict[str, jax.Array]:
-    """All of a step's randomness from one ``jax.random.bits`` call, split by name.
+    """All of a step's randomness from one :func:`grid.random_bits` call, split by name.
 
     ``words``: how many uint32 words each name takes; ``uniforms``: how many uniform
     24-bit integers (for :func:`bernoulli`), cut four from every three words.
@@ -276,7 +278,7 @@ def draw(key: jax.Array, words: dict[str, int], uniforms: dict[str, int]) -> dic
     for name, count in uniforms.items():
         sizes[name] = 3 * (-(-count // 4))
     total = sum(sizes.values())
-    bits = jax.random.bits(key, (max(total, 1),), jnp.uint32)
+    bits = grid.random_bits(key, max(total, 1))
     out, start = {}, 0
     for name, size in sizes.items():
         out[name] = bits[start : start + size]
@@ -300,7 +302,7 @@ def init_agents(key: jax.Array, params: SSDParams, layout: Layout):
     turns_words = -(-n // 16) if params.random_orientation else 0
     spawn_words = n if params.spawn == "random" else 0
     if turns_words + spawn_words:
-        words = jax.random.bits(key, (turns_words + spawn_words,), jnp.uint32)
+        words = grid.random_bits(key, turns_words + spawn_words)
     if params.spawn == "random":
         pos = grid.spawn_from_bits(words[:n], layout.spawn, n)
     else:
