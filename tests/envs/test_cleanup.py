@@ -264,6 +264,21 @@ def test_the_reset_runs_one_update_round(game):
     assert np.sum(grid == WASTE) == 6  # the 5 'H' cells and one new waste cell
 
 
+def test_the_reset_round_is_the_same_with_traced_parameters(game):
+    env, _ = game
+    key = jax.random.PRNGKey(6)
+    for chance in (1.0, 0.0):  # the round acts, or is skipped
+        params = env.replace(
+            apple_respawn_probability=chance,
+            waste_spawn_probability=chance,
+            threshold_restoration=0.3,
+        ).params
+        _, fixed = jax.jit(lambda k, p=params: env.reset(k, p))(key)
+        _, traced = jax.jit(env.reset)(key, params)
+        np.testing.assert_array_equal(fixed.grid, traced.grid)
+        assert np.sum(np.asarray(traced.grid) == APPLE) == (5 if chance else 0)
+
+
 def test_the_ssd_map_starts_polluted_with_agents_on_spawn_cells():
     env = envs.make("cleanup")
     _, state = jax.jit(env.reset)(jax.random.PRNGKey(4))
