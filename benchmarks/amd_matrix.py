@@ -3,7 +3,8 @@
     python benchmarks/amd_matrix.py [--repeats 3] [--episodes 4000] [--seeds 10]
 
 Runs every cell that ``prosocial reproduce amd`` runs (all games × planner variants ×
-learners × modes × seeds, 2 and 10 players), grouped into its two compiled programs, and
+learners × modes × seeds, 2 and 10 players), grouped into its compiled programs as the runner
+groups them, and
 reports for each program, as medians over ``--repeats`` fresh processes' worth of work:
 
 - compile time (lowering + XLA compilation of the chunk function, and of ``init``);
@@ -27,10 +28,10 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 
-from prosocial.experiments import amd
-from prosocial.experiments.catalog import presets
+from prosocial.experiments import presets
+from prosocial.experiments.amd import program as amd
+from prosocial.experiments.program import Batch, _advance_batch, _init_batch
 
 
 def chapter_cells(episodes: int, seeds: int) -> list[amd.AMDConfig]:
@@ -42,22 +43,20 @@ def chapter_cells(episodes: int, seeds: int) -> list[amd.AMDConfig]:
             changes = {"seeds": seeds} | (
                 {} if name == "amd-figure-4.2" else {"episodes": episodes}
             )
-            cells += p.cells(dataclasses.replace(p.config, **changes))
+            cells += [c.config for c in p.cells(dataclasses.replace(p.config, **changes))]
     return list(dict.fromkeys(cells))
 
 
 def time_group(group: list[amd.AMDConfig], chunk_rows: int) -> dict:
-    static = amd._static(group)
+    batch = Batch(amd.PROGRAM, group)
+    static, dyn, inputs = batch.static, batch.dyn, batch.inputs
     seeds = group[0].seeds
     episodes = max(c.episodes for c in group)
     chunk_rows = min(chunk_rows, episodes // static.log_every)
-    dyn = jax.tree.map(lambda *xs: jnp.stack(xs), *[c.dynamic(static) for c in group])
-    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(seeds))
-    keys = jnp.broadcast_to(keys, (len(group), *keys.shape))
     t0 = time.perf_counter()
-    init = amd._init_batch.lower(static, dyn, keys).compile()
-    state = init(dyn, keys)
-    advance = amd._advance_batch.lower(static, dyn, state, chunk_rows).compile()
+    init = _init_batch.lower(amd.PROGRAM, static, dyn, inputs).compile()
+    state = init(dyn, inputs)
+    advance = _advance_batch.lower(amd.PROGRAM, static, dyn, state, chunk_rows).compile()
     compile_s = time.perf_counter() - t0
     chunks = episodes // (chunk_rows * static.log_every)
     t0 = time.perf_counter()
@@ -98,16 +97,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     args = parser.parse_args()
     cells = chapter_cells(args.episodes, args.seeds)
-    groups: dict[int, list] = {}
+    groups: dict[tuple, list] = {}
     for c in cells:
-        groups.setdefault(c.n_players, []).append(c)
+        groups.setdefault(amd.PROGRAM.group(c), []).append(c)
     records: dict[str, list[dict]] = {}
     loop = []
     for r in range(args.repeats):
         jax.clear_caches()
-        for n, group in sorted(groups.items()):
-            records.setdefault(f"{n}_players", []).append(time_group(group, 100))
-        loop.append(time_loop(groups[2][1], 1000))
+        for group in groups.values():
+            key = f"{group[0].n_players}_players_{group[0].episodes}_episodes"
+            records.setdefault(key, []).append(time_group(group, 100))
+        two = next(g for g in groups.values() if g[0].n_players == 2)
+        loop.append(time_loop(two[1], 1000))
         print(f"repeat {r + 1}/{args.repeats} done", flush=True)
     out = {"device": str(jax.devices()[0]), "repeats": args.repeats}
     print(f"\ndevice: {out['device']}, medians of {args.repeats} repeats")
@@ -124,7 +125,8 @@ def main() -> None:
         )
     loop_med = statistics.median(loop)
     out["per_episode_loop_updates_per_s"] = loop_med
-    out["ratio_2_players_vs_loop"] = out["2_players"]["updates_per_s"] / loop_med
+    two = max((k for k in records if k.startswith("2_players")), key=lambda k: out[k]["cells"])
+    out["ratio_2_players_vs_loop"] = out[two]["updates_per_s"] / loop_med
     print(f"{'loop, 1 seed':<12}{'1×1':>12}{'':>11}{'':>8}{loop_med:>13,.0f}")
     print(f"batched / per-episode loop: {out['ratio_2_players_vs_loop']:.0f}×")
     path = Path(__file__).parent / "results" / "amd_matrix.json"

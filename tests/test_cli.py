@@ -1,7 +1,12 @@
-"""The command line: clear one-line errors with status 2, and complete run directories."""
+"""The command line: one-line errors with status 2, help, run directories, interruption."""
 
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,8 +19,9 @@ from prosocial.cli import main
     [
         (
             ["run", "amd-table-4.2", "--games", "prisoner"],
-            "game: 'prisoner' is not accepted; accepted: prisoners_dilemma",
+            "games: 'prisoner' is not accepted; accepted: one or more",
         ),
+        (["run", "amd-table-4.2", "--games", ""], "games: '' is not accepted"),
         (
             ["run", "amd-table-4.2", "--games", "chicken", "--greed", "1"],
             "not a social dilemma: condition 3",
@@ -25,24 +31,67 @@ from prosocial.cli import main
         (["run", "amd-table-4.2", "--colour", "red"], "colour: unknown field; accepted:"),
         (
             ["run", "amd-table-4.2", "--seeds", "many"],
-            "seeds: 'many' is not accepted; accepted: an integer",
+            "seeds: 'many' is not accepted; accepted: an integer in 1..10000",
         ),
+        (["run", "amd-table-4.2", "--seeds", "1e8"], "seeds: 100000000 is not accepted"),
+        (["run", "amd-table-4.2", "--seeds", "2", "--seeds", "3"], "seeds: given 2 times"),
+        (["run", "amd-table-4.2", "--episodes", "1000000000000"], "episodes: 1000000000000 is"),
+        (["run", "amd-table-4.2", "--seed", "4294967296"], "seed: 4294967296 is not accepted"),
+        (["run", "amd-table-4.2", "--fear", "1e38"], "fear: 1e+38 is not accepted"),
+        (["run", "amd-table-4.2", "--fear", "nan"], "fear: nan is not accepted"),
+        (
+            ["run", "amd-table-4.2", "--episodes", "100", "--log_every", "7"],
+            "log_every: 7 does not divide episodes=100",
+        ),
+        (["run", "amd-table-4.2", "--episodes"], "episodes: missing value"),
         (["run", "amd-tabel"], "unknown preset 'amd-tabel'; accepted:"),
         (["reproduce", "amd", "--cost", "-1"], "cost: -1.0 is not accepted"),
+        (["reproduce", "amdx"], "unknown group 'amdx'; accepted:"),
+        (["run", "amd-table-4.2", "--resume", "/nonexistent/run"], "resume: '/nonexistent/run'"),
         (["launch"], "unknown command 'launch'"),
+        (["render", "coin_game", "--scale", "1000"], "scale:"),
+        (["render", "coin_game", "--steps", "1000000000"], "steps:"),
+        (["render", "coin_game", "--num_agents", "2.5"], "coin_game.num_agents: '2.5'"),
+        (["render", "nowhere"], "unknown environment 'nowhere'"),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(args, needle, tmp_path, capsys):
-    assert main([*args, "--out", str(tmp_path)]) == 2
+    out = tmp_path / "out"
+    extra = ["--out", str(out / "x.gif")] if args[0] == "render" else ["--out", str(out)]
+    assert main([*args[:2], *extra, *args[2:]]) == 2
     err = capsys.readouterr().err
     assert needle in err
-    assert err.count("\n") == 1
-    assert not any(tmp_path.iterdir())  # nothing half-written
+    assert err.count("\n") == 1 and err.startswith("prosocial: error: ")
+    assert not out.exists()  # nothing written
+
+
+def test_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["run", "amd-figure-4.1", "--out", str(blocker)]) == 2
+    assert "out: " in capsys.readouterr().err and blocker.read_text() == "x"
+    assert main(["run", "amd-figure-4.1", "--out", str(blocker / "below")]) == 2
+
+
+def test_help_lists_every_field_with_type_default_and_accepted_values(capsys):
+    assert main(["run", "amd-table-4.2", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for needle in (
+        "--games STR,...",
+        "--seeds INT",
+        "[default: 10]",
+        "an integer in 1..10000",
+        "--learner_lr, --learner-lr FLOAT",
+        "one of pg_critic, exact_gradient",
+        "--resume",
+        "--checkpoint-every",
+    ):
+        assert needle in text, needle
 
 
 def test_run_writes_a_complete_run_directory(tmp_path, capsys):
     args = ["run", "amd-figure-4.1", "--seeds", "2", "--episodes", "500", "--log_every", "50"]
-    assert main([*args, "--out", str(tmp_path)]) == 0
+    assert main([*args, "--out", str(tmp_path), "--no-cache"]) == 0
     (run,) = (tmp_path / "amd-figure-4.1").iterdir()
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["seeds"] == 2 and config["preset"] == "amd-figure-4.1"
@@ -52,18 +101,50 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
     assert len(lines) == 1 + 2 * 500 // 50
     assert all(math.isfinite(float(x)) for x in lines[-1].split(",")[1:])
     summary = json.loads((run / "summary.json").read_text())
-    assert len(summary["prisoners_dilemma/planner"]["p_coop"]) == 2
+    assert len(summary["cells"]["prisoners_dilemma/planner"]["finals"]["p_coop"]) == 2
     assert "0.987" in (run / "summary.md").read_text()  # the paper's number beside ours
     assert (run / "figures" / "figure_4_1.png").stat().st_size > 10_000
-    assert (run / "checkpoint" / "final.npz").exists()
+    assert list((run / "checkpoint").glob("*.npz"))
     assert "Figure 4.1" in capsys.readouterr().out
+
+
+def test_an_overridden_game_is_named_as_what_it_is_and_has_no_paper_column(tmp_path):
+    args = [
+        "run",
+        "amd-table-4.2",
+        "--games",
+        "prisoners_dilemma",
+        "--greed",
+        "0.5",
+        "--fear",
+        "0.5",
+        "--seeds",
+        "1",
+        "--episodes",
+        "100",
+        "--log_every",
+        "50",
+    ]
+    assert main([*args, "--out", str(tmp_path), "--no-cache"]) == 0
+    (run,) = (tmp_path / "amd-table-4.2").iterdir()
+    md = (run / "summary.md").read_text()
+    assert "Prisoner's Dilemma (greed 0.5, fear 0.5)" in md
+    assert "0.9870" not in md and "payoff_source=override" in md
 
 
 def test_list_names_every_family(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    names = ("stag_hunt", "pg_critic", "exact_gradient", "linearised", "amd-table-4.3")
-    for name in (*names, "coin_game"):
+    for name in (
+        "stag_hunt",
+        "pg_critic",
+        "exact_gradient",
+        "linearised",
+        "amd-table-4.3",
+        "coin_game",
+        "gradual_tft",
+        "aga",
+    ):
         assert name in out
 
 
@@ -72,3 +153,60 @@ def test_readme_test_command_is_what_ci_runs():
     readme = (root / "README.md").read_text()
     ci = (root / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci in readme
+
+
+# ---------------------------------------------------------------- interruption
+
+RUN = "run amd-figure-4.1 --seeds 2 --episodes 200000 --log_every 500 --checkpoint-every 2000"
+RUN = RUN.split()
+
+
+def _cli(args, env, **kw):
+    return subprocess.Popen(
+        [sys.executable, "-m", "prosocial", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def _wait_for_checkpoint(root: Path, proc, timeout: float = 120.0) -> Path:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        found = list(root.glob("amd-figure-4.1/*/checkpoint/*.npz"))
+        if found:
+            return found[0].parents[1]
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("no checkpoint appeared")
+
+
+def test_an_interrupted_run_resumes_to_byte_identical_files(tmp_path):
+    """SIGINT (one line, status 130) and SIGKILL, each at a random moment after the first
+    checkpoint: ``--resume`` ends with the files of an uninterrupted run of the same seed.
+    The runs share a compilation cache, so only the first compiles."""
+    import random
+
+    env = {**os.environ, "PROSOCIAL_CACHE_DIR": str(tmp_path / "cache")}
+    whole = _cli([*RUN, "--out", str(tmp_path / "whole")], env)
+    assert whole.wait(300) == 0, whole.communicate()
+    (done,) = (tmp_path / "whole" / "amd-figure-4.1").iterdir()
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        root = tmp_path / sig.name
+        cut = _cli([*RUN, "--out", str(root)], env)
+        run_dir = _wait_for_checkpoint(root, cut)
+        time.sleep(random.uniform(0.0, 3.0))
+        sent = time.monotonic()
+        cut.send_signal(sig)
+        _, err = cut.communicate(timeout=30)
+        assert time.monotonic() - sent < 2.0  # stops within 2 seconds
+        if sig == signal.SIGINT:
+            assert cut.returncode == 130
+            assert len(err.strip().splitlines()) == 1 and "--resume" in err, err
+        assert not (run_dir / "summary.json").exists()
+        again = _cli(["run", "amd-figure-4.1", "--resume", str(run_dir)], env)
+        assert again.wait(300) == 0, again.communicate()
+        for name in ("metrics.csv", "summary.json"):
+            assert (run_dir / name).read_bytes() == (done / name).read_bytes(), (sig, name)

@@ -6,10 +6,11 @@ ours, so every family (games, learners, adjustments, presets) keeps one ``Regist
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from prosocial.errors import UnknownNameError
+from prosocial.errors import ConfigError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -52,8 +53,26 @@ class Registry(Generic[T]):
             ) from None
 
     def make(self, name: str, /, **kwargs: Any) -> T:
-        """Build the entry registered under ``name``."""
-        return self.get(name)(**kwargs)
+        """Build the entry registered under ``name``; a keyword it does not take is a clear
+        error naming the accepted ones."""
+        factory = self.get(name)
+        try:
+            signature = inspect.signature(factory)
+        except (TypeError, ValueError):  # a builtin without a signature: call it as it is
+            return factory(**kwargs)
+        try:
+            signature.bind(**kwargs)
+        except TypeError:
+            params = [p for p in signature.parameters.values() if p.kind is not p.VAR_POSITIONAL]
+            accepted = ", ".join(p.name for p in params) or "none"
+            unknown = (
+                ", ".join(k for k in kwargs if k not in signature.parameters) or "a missing one"
+            )
+            raise ConfigError(
+                f"{self.family} '{name}'",
+                f"keyword {unknown} is not accepted; accepted: {accepted}",
+            ) from None
+        return factory(**kwargs)
 
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(self._entries))

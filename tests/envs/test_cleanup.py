@@ -30,18 +30,9 @@ BATCH = 2000
 
 
 @pytest.fixture(scope="module")
-def game():
+def game(batched_transition):
     env = envs.make("cleanup", map=MAP, num_agents=3)
-    batch = jax.jit(jax.vmap(env.transition_fn, in_axes=(0, 0, 0, None)))
-
-    def play(states, actions, params=None, keys=None):
-        """One transition of a batch of states (no automatic reset)."""
-        params = env.params if params is None else params
-        size = states.t.shape[0]
-        keys = jax.random.split(jax.random.PRNGKey(0), size) if keys is None else keys
-        actions = jnp.broadcast_to(jnp.asarray(actions, jnp.int32), (size, env.num_agents()))
-        return batch(keys, states, actions, params)
-
+    play = batched_transition(env)
     return env, play
 
 
@@ -356,7 +347,7 @@ def test_render_draws_the_map_in_ssd_colours():
     ("overrides", "field", "needle"),
     [
         ({"num_agents": 11}, "num_agents", "the map has 10"),
-        ({"num_agents": 0}, "num_agents", "positive integer"),
+        ({"num_agents": 0}, "num_agents", r"positive integer \(at most 256\)"),
         ({"actions": ("forward", "jump")}, "actions", r"unknown \['jump'\]"),
         ({"actions": ("stay", "stay")}, "actions", "repeat"),
         ({"spawn": "corner"}, "spawn", "accepted: random, fixed"),
@@ -367,7 +358,7 @@ def test_render_draws_the_map_in_ssd_colours():
         ({"threshold_restoration": 0.5}, "threshold_restoration", "below threshold_depletion"),
         ({"apple_respawn_probability": 1.5}, "apple_respawn_probability", r"in \[0, 1\]"),
         ({"clean_length": 0}, "clean_length", ">= 1"),
-        ({"max_steps": 0}, "max_steps", ">= 1"),
+        ({"max_steps": 0}, "max_steps", "an integer in 1"),
         ({"hit_reward": float("nan")}, "hit_reward", "finite"),
     ],
 )

@@ -115,7 +115,7 @@ def test_per_agent_coins_keep_one_coin_of_every_colour():
         ("coins", "many", "accepted: single, per_agent"),
         ("num_agents", 1, "at least 2"),
         ("size", 2, "no free cell"),
-        ("max_steps", 0, "must be >= 1"),
+        ("max_steps", 0, "an integer in 1"),
     ],
 )
 def test_bad_parameters_are_named(field, value, message):

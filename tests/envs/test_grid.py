@@ -166,7 +166,7 @@ def test_packed_bits_round_trip_and_select_the_nth_set_bit():
 
 
 def reference_beams(pos, orient, length, walls, stop=None):
-    """Walk every line cell by cell (``ssd-env-specs.md`` §1.6)."""
+    """Walk every line cell by cell (SSD ``map_env.py update_map_fire``)."""
     n, (h, w) = len(pos), walls.shape
     covered = np.zeros((n, 3, length), bool)
     hits = np.zeros((n, n), int)

@@ -30,17 +30,9 @@ BATCH = 3000
 
 
 @pytest.fixture(scope="module")
-def game():
+def game(batched_transition):
     env = envs.make("harvest", map=MAP, num_agents=2)
-    batch = jax.jit(jax.vmap(env.transition_fn, in_axes=(0, 0, 0, None)))
-
-    def play(states, actions, params=None, keys=None):
-        params = env.params if params is None else params
-        size = states.t.shape[0]
-        keys = jax.random.split(jax.random.PRNGKey(0), size) if keys is None else keys
-        actions = jnp.broadcast_to(jnp.asarray(actions, jnp.int32), (size, env.num_agents()))
-        return batch(keys, states, actions, params)
-
+    play = batched_transition(env)
     return env, play
 
 

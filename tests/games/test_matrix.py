@@ -6,15 +6,19 @@ import pytest
 from prosocial.errors import InvalidGameError, UnknownNameError
 from prosocial.games import (
     MATRIX_GAMES,
+    TABLE_4_1,
     binary_policies,
     check_social_dilemma,
+    chicken,
     expected_payoffs,
     greed_and_fear,
     joint_actions,
     matrix_game,
     n_player_dilemma,
     payoff_of,
+    prisoners_dilemma,
     social_dilemma,
+    stag_hunt,
     validate_payoffs,
     values_from_logits,
 )
@@ -70,6 +74,78 @@ def test_n_player_dilemma_is_the_footnote_4_interpolation():
     assert float(game[(1, *lone_cooperator)]) == pytest.approx(1 + 3 / 4)  # P + (T−P)/4
     np.testing.assert_allclose(n_player_dilemma(2), social_dilemma(1, 1))
     assert joint_actions(3).shape == (8, 3)
+
+
+def _two_player_tensor(T, S, R=3.0, P=1.0):
+    """Written out entry by entry: U[i, a_0, a_1], action 0 = C, 1 = D."""
+    return np.array(
+        [
+            [[R, S], [T, P]],  # player 0: (C,C)=R, (C,D)=S, (D,C)=T, (D,D)=P
+            [[R, T], [S, P]],  # player 1: (C,C)=R, (C,D)=T, (D,C)=S, (D,D)=P
+        ]
+    )
+
+
+# (greed, fear, T, S) with R = 3, P = 1: T = R + greed, S = P − fear (Table 4.1)
+GREED_FEAR = [
+    pytest.param(1.0, 1.0, 4.0, 0.0, id="pd"),
+    pytest.param(0.5, -1.0, 3.5, 2.0, id="chicken"),
+    pytest.param(-1.0, 1.0, 2.0, 0.0, id="stag_hunt"),
+    pytest.param(0.5, 1.5, 3.5, -0.5, id="asym-fear-larger"),
+    pytest.param(2.0, 0.5, 5.0, 0.5, id="asym-greed-larger"),
+    pytest.param(1.0, -0.5, 4.0, 1.5, id="greed-only"),
+    pytest.param(-0.5, 0.25, 2.5, 0.75, id="fear-only"),
+]
+
+
+@pytest.mark.parametrize(("greed", "fear", "T", "S"), GREED_FEAR)
+def test_two_player_dilemma_matches_the_tensor_written_out(greed, fear, T, S):
+    expected = _two_player_tensor(T, S)
+    game = n_player_dilemma(2, greed, fear)
+    assert game.shape == (2, 2, 2)
+    np.testing.assert_array_equal(np.asarray(game), expected)
+    np.testing.assert_array_equal(np.asarray(social_dilemma(greed, fear)), expected)
+    # keyword and positional greed/fear agree
+    np.testing.assert_array_equal(np.asarray(n_player_dilemma(2, fear=fear, greed=greed)), expected)
+    if greed != fear:  # a swap of greed and fear gives another tensor, which the test catches
+        swapped = np.asarray(n_player_dilemma(2, fear, greed, check=False))
+        np.testing.assert_array_equal(swapped, _two_player_tensor(T=3.0 + fear, S=1.0 - greed))
+        assert not np.array_equal(swapped, expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("prisoners_dilemma", prisoners_dilemma),
+        ("chicken", chicken),
+        ("stag_hunt", stag_hunt),
+    ],
+)
+def test_two_player_dilemma_equals_the_named_games_entry_by_entry(name, build):
+    greed, fear = TABLE_4_1[name]["greed"], TABLE_4_1[name]["fear"]
+    named = np.asarray(build())
+    game = np.asarray(n_player_dilemma(2, greed, fear))
+    for i, a0, a1 in np.ndindex(2, 2, 2):
+        assert game[i, a0, a1] == named[i, a0, a1], (name, i, a0, a1)
+    # the named game's own greed and fear are the Table 4.1 pair, not its swap
+    assert tuple(map(float, greed_and_fear(build()[0]))) == (greed, fear)
+    if greed != fear:  # chicken and stag hunt: the swapped pair is another game
+        swapped = np.asarray(n_player_dilemma(2, fear, greed, check=False))
+        assert not np.array_equal(swapped, named)
+
+
+@pytest.mark.parametrize(("greed", "fear", "T", "S"), GREED_FEAR)
+def test_three_player_dilemma_uses_greed_for_t_and_fear_for_s(greed, fear, T, S):
+    R, P = 3.0, 1.0
+    game = np.asarray(n_player_dilemma(3, greed, fear))
+    for actions in np.ndindex(2, 2, 2):
+        for i in range(3):
+            k = sum(a == 0 for j, a in enumerate(actions) if j != i)  # cooperating others
+            if actions[i] == 0:
+                want = S + (R - S) * k / 2
+            else:
+                want = P + (T - P) * k / 2
+            assert game[(i, *actions)] == pytest.approx(want), (actions, i)
 
 
 @pytest.mark.parametrize(

@@ -20,28 +20,96 @@ GLOSSARY = pathlib.Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 # the formulas on hand-computed cases
 
 
-@pytest.mark.parametrize(
-    ("returns", "expected"),
-    [
-        ([1.0, 1.0], 1.0),
-        ([2.0, 0.0], 0.5),
-        ([0.0, 0.0], 1.0),
-        ([3.0, 0.0, 0.0], 1.0 - 12.0 / 18.0),  # Σ|R_i − R_j| = 12, 2NΣR = 18
-        ([3.0, -1.0], 0.5),  # the |R| denominator: 8 / (2·2·4)
-        ([-2.0, -2.0], 1.0),
-    ],
-)
-def test_equality_is_one_minus_gini(returns, expected):
-    assert float(metrics.equality(jnp.array(returns))) == pytest.approx(expected, abs=1e-6)
-    assert float(metrics.gini(jnp.array(returns))) == pytest.approx(1 - expected, abs=1e-6)
+# golden values: (returns, published E, absolute E)
+EQUALITY_GOLDEN = [
+    ([1.0, 1.0], 1.0, 1.0),
+    ([2.0, 0.0], 0.5, 0.5),
+    ([3.0, 0.0, 0.0], 1.0 - 12.0 / 18.0, 1.0 - 12.0 / 18.0),  # Σ|R_i − R_j| = 12, 2NΣR = 18
+    ([3.0, -1.0], 0.0, 0.5),  # Σ|R_i − R_j| = 8; published 8 / (2·2·2), absolute 8 / (2·2·4)
+    ([4.0, -1.0, 1.0], 1.0 - 20.0 / 24.0, 1.0 - 20.0 / 36.0),  # Σ|..| = 20, ΣR = 4, Σ|R| = 6
+    ([1.0, -1.0], np.nan, 0.5),  # ΣR = 0: published undefined; absolute 1 − 4 / (2·2·2)
+    ([-2.0, -2.0], np.nan, 1.0),
+    ([-3.0, 1.0], np.nan, 0.5),
+    ([0.0, 0.0], np.nan, 1.0),
+    ([0.0, 0.0, 0.0], np.nan, 1.0),
+]
 
 
-def test_equality_matches_the_published_gini_on_non_negative_returns():
+@pytest.mark.parametrize(("returns", "published", "absolute"), EQUALITY_GOLDEN)
+def test_equality_golden_values_in_both_conventions(returns, published, absolute):
+    x = jnp.array(returns)
+    for convention, expected in (("published", published), ("absolute", absolute)):
+        e = float(metrics.equality(x, convention=convention))
+        g = float(metrics.gini(x, convention=convention))
+        if np.isnan(expected):
+            assert np.isnan(e) and np.isnan(g), convention
+        else:
+            assert e == pytest.approx(expected, abs=1e-6), convention
+            assert g == pytest.approx(1 - expected, abs=1e-6), convention
+
+
+def test_equality_defaults_to_the_published_convention():
+    for returns, published, _ in EQUALITY_GOLDEN:
+        np.testing.assert_allclose(
+            float(metrics.equality(jnp.array(returns))), published, atol=1e-6, equal_nan=True
+        )
+        np.testing.assert_allclose(
+            float(metrics.gini(jnp.array(returns))), 1 - published, atol=1e-6, equal_nan=True
+        )
+
+
+def _published_by_hand(row):
+    """Perolat et al. 2017's E, written out with loops over agent pairs."""
+    n = len(row)
+    total = sum(row)
+    if total <= 0:
+        return float("nan")
+    gaps = sum(abs(a - b) for a in row for b in row)
+    return 1.0 - gaps / (2 * n * total)
+
+
+def test_published_equality_equals_a_hand_computation_on_numpy_batches():
     rng = np.random.default_rng(0)
+    # mostly positive returns, some negative entries, some rows with a non-positive sum
+    returns = rng.uniform(-2.0, 5.0, size=(4, 6, 3))
+    returns[0, 0] = 0.0
+    returns[1, 1] = [-1.0, -2.0, 0.5]
+    expected = np.array([[_published_by_hand(list(r)) for r in b] for b in returns])
+    assert np.isnan(expected).any() and (~np.isnan(expected)).any()
+    out = metrics.equality(returns)  # NumPy input, two leading axes
+    assert out.shape == (4, 6)
+    np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+def test_the_two_conventions_agree_on_non_negative_returns():
+    rng = np.random.default_rng(1)
     returns = rng.uniform(0.0, 5.0, size=(20, 4))
-    gaps = np.abs(returns[:, :, None] - returns[:, None, :]).sum(axis=(1, 2))
-    published = 1.0 - gaps / (2 * 4 * returns.sum(axis=1))
-    np.testing.assert_allclose(metrics.equality(jnp.asarray(returns)), published, rtol=1e-5)
+    np.testing.assert_allclose(
+        metrics.equality(returns, convention="absolute"), metrics.equality(returns), rtol=1e-5
+    )
+
+
+def test_equality_is_jittable_in_both_conventions():
+    x = jnp.array([[3.0, -1.0], [0.0, 0.0]])
+    for convention in ("published", "absolute"):
+        f = jax.jit(lambda r, c=convention: metrics.equality(r, convention=c))
+        np.testing.assert_allclose(f(x), metrics.equality(x, convention=convention))
+
+
+@pytest.mark.parametrize("convention", ["Published", "abs", "gini", None])
+def test_an_unknown_equality_convention_is_a_config_error(convention):
+    with pytest.raises(ConfigError, match=r"convention.*'published'.*'absolute'"):
+        metrics.equality(jnp.array([1.0, 2.0]), convention=convention)
+    with pytest.raises(ConfigError, match="convention"):
+        metrics.gini(jnp.array([1.0, 2.0]), convention=convention)
+
+
+def test_the_episode_metrics_use_the_absolute_convention():
+    # returns (3, −1) over two steps: absolute E = 0.5 (published would give 0)
+    rewards = jnp.array([[3.0, 0.0], [0.0, -1.0]])
+    assert float(metrics.trajectory_metrics(rewards)["social/equality"]) == pytest.approx(0.5)
+    rewards = jnp.zeros((3, 2))  # all-zero returns: 1, not NaN
+    assert float(metrics.trajectory_metrics(rewards)["social/equality"]) == pytest.approx(1.0)
 
 
 def test_efficiency_is_the_collective_return_per_step():

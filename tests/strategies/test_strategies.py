@@ -26,6 +26,7 @@ from prosocial.strategies import (
     tft,
     wsls,
 )
+from prosocial.strategies.estimators import bayes, reward_inversion
 
 IPD = degree_ipd()
 CONT = continuous_dilemma()
@@ -83,6 +84,45 @@ def test_gradual_tft_mirrors_a_fixed_beta_in_the_continuous_game():
     # the first move is the prior mean's mirror; α is played as its α-policy
     np.testing.assert_allclose(t.levels[0, 0], 0.55, atol=1e-6)
     np.testing.assert_allclose(t.levels[1:, 0], t.probes[:-1, 0, 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator", ["bayes", "reward"])
+@pytest.mark.parametrize("game", [IPD, CONT], ids=["ipd", "continuous"])
+@pytest.mark.parametrize(
+    ("opponent", "eps"),
+    [(lambda g: random(p=0.6), 0.1), (lambda g: fixed_beta(g, 0.3), 0.05), (allc, 0.3)],
+    ids=["random", "fixed_beta", "allc_clipped"],
+)
+def test_gradual_tft_mirrors_its_estimate_at_every_round(estimator, game, opponent, eps):
+    """Round by round: level_t = policy(clip(β̂_{t−1} + ε, 0, 1)), with β̂ re-derived here.
+
+    The estimate is recomputed outside the match from the executed actions and rewards,
+    by the named estimator alone, so a wrong mirror rule, a stale α, or a probe that does
+    not report the estimate the strategy used, fails at the first round where it shows.
+    """
+    rounds = 40
+    t = play_match(game, gradual_tft(game, estimator, eps=eps), opponent(game), KEY, rounds)
+    est = (bayes if estimator == "bayes" else reward_inversion)(game)
+    update, estimate = jax.jit(est.update), jax.jit(est.estimate)
+    state = est.init()
+    beta_hat = float(estimate(state, jnp.ones((), jnp.float32)))  # the prior's β̂
+    clipped = 0
+    for r in range(rounds):
+        alpha = min(1.0, max(0.0, beta_hat + eps))  # the rule, written out
+        clipped += beta_hat + eps > 1.0
+        np.testing.assert_allclose(
+            t.levels[r, 0], game.policy(jnp.float32(alpha)), atol=1e-5, err_msg=f"round {r}"
+        )
+        seen = game.level_of(t.actions[r])
+        obs = Observation(seen[0], seen[1], t.rewards[r, 0])
+        state = update(state, obs, jnp.float32(alpha))
+        beta_hat = float(estimate(state, jnp.float32(alpha)))
+        np.testing.assert_allclose(t.probes[r, 0, 1], beta_hat, atol=1e-4, err_msg=f"round {r}")
+        np.testing.assert_allclose(
+            t.probes[r, 0, 0], min(1.0, max(0.0, beta_hat + eps)), atol=1e-4, err_msg=f"round {r}"
+        )
+    if opponent is allc:
+        assert clipped > 0  # the upper clip was exercised
 
 
 @pytest.mark.parametrize("estimator", ["bayes", "reward"])

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 
 from prosocial.adjust.base import Access, Adjustment, LossesFn, check_coefficient, stateless
 from prosocial.adjust.derivatives import collective_gradient, individual_gradient
+from prosocial.errors import ConfigError
 
 ACCESS = Access(others_losses=True, others_parameters=True, second_order=True)
 
@@ -45,6 +46,8 @@ def aga_sign(xi: jax.Array, xi_c: jax.Array, grad_ham_c: jax.Array) -> jax.Array
 def aga(*, lam: float | jax.Array = 1.0, align_sign: bool = True) -> Adjustment:
     """Altruistic gradient adjustment ``ξ_c + λ (ξ + H_cᵀ ξ_c)`` with ``|λ| = lam ≥ 0``."""
     check_coefficient("aga.lam", lam, ge=0.0)
+    if not isinstance(align_sign, bool):
+        raise ConfigError("aga.align_sign", f"{align_sign!r}: accepted True or False")
 
     def direction(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
         xi = individual_gradient(losses_fn, w)

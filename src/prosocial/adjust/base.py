@@ -77,7 +77,8 @@ def check_coefficient(
     le: float | None = None,
     lt: float | None = None,
 ) -> Any:
-    """Return ``value`` if it is a finite real scalar within the bounds, else raise.
+    """Return ``value`` if it is a finite real scalar within the bounds, else raise
+    (a bool, string, None, complex number or array is not a coefficient).
 
     A traced value (inside ``jit`` or ``vmap``, e.g. a coefficient swept as data) cannot be
     inspected and is returned unchecked.
@@ -93,9 +94,12 @@ def check_coefficient(
     bounds = [(b, symbol, ok) for b, symbol, ok in tests if b is not None]
     limits = " and ".join(f"{symbol} {b:g}" for b, symbol, _ in bounds)
     accepted = f"accepted a finite real number {limits}".rstrip()
-    if np.ndim(value) != 0 or isinstance(value, str):
+    if isinstance(value, bool | np.bool_ | str | bytes) or np.ndim(value) != 0:
         raise ConfigError(field, f"{value!r}: {accepted}")
-    x = float(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):  # None, complex, other objects
+        raise ConfigError(field, f"{value!r}: {accepted}") from None
     if not np.isfinite(x) or not all(ok(x, b) for b, _, ok in bounds):
         raise ConfigError(field, f"{value!r}: {accepted}")
     return value

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 
 from prosocial.adjust.base import Access, Adjustment, LossesFn, check_coefficient, stateless
 from prosocial.adjust.derivatives import individual_gradient
+from prosocial.errors import ConfigError
 
 ACCESS = Access(others_losses=True, others_parameters=True, second_order=True)
 
@@ -33,6 +34,8 @@ def sga(
     """Symplectic adjustment ``ξ + s λ Aᵀξ`` with SGA's sign alignment ``s``."""
     check_coefficient("sga.lam", lam, ge=0.0)
     check_coefficient("sga.eps", eps, ge=0.0)
+    if not isinstance(align, bool):
+        raise ConfigError("sga.align", f"{align!r}: accepted True or False")
 
     def direction(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
         xi_fn = partial(individual_gradient, losses_fn)

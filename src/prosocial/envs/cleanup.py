@@ -1,10 +1,11 @@
 """Cleanup, the public-goods sequential social dilemma (Hughes et al. 2018; SSD).
 
-Source: Vinitsky et al., *sequential_social_dilemma_games* at 0207821 (``cleanup.py``,
-``maps.py CLEANUP_MAP``; ``ssd-env-specs.md`` §1, §3), and LIO's small maps (Yang et
-al. 2020, ``lio/env/maps.py``, ``config_ssd_*.py``; ``ssd-env-specs.md`` §7). The
-engine rules shared with Harvest (moves, the penalty beam, views, reset) are in
-:mod:`prosocial.envs.ssd`.
+Source: Vinitsky et al., *sequential_social_dilemma_games* (github
+``eugenevinitsky/sequential_social_dilemma_games`` at 0207821,
+``social_dilemmas/envs/cleanup.py``, ``social_dilemmas/maps.py CLEANUP_MAP``), and LIO's
+small maps (Yang et al., NeurIPS 2020; github ``011235813/lio`` at 979e297,
+``lio/env/maps.py``, ``lio/alg/config_ssd_*.py``). The engine rules shared with Harvest
+(moves, the penalty beam, views, reset) are in :mod:`prosocial.envs.ssd`.
 
 Apples grow in an orchard (``B``) only while the river (``H`` and ``R`` cells) is clean
 enough; agents clean it with a beam that earns nothing, so cleaning is a public good.
@@ -65,15 +66,15 @@ Registered:
 Melting Pot's player count and view size in cells are ``num_agents=7, view=(9, 1, 5)``
 on any of them (the SSD map has 10 spawn cells).
 
-Choices and quirks (``ssd-env-specs.md`` §10): the view rotation is consistent for all
-orientations (SSD issue #192 not reproduced); terrain under an agent stays visible and
-beams are not drawn in observations; the clean beam stops at agents as in the SSD (in
-Melting Pot it passes through them); waste stops spawning at the depletion threshold
-(SSD; Melting Pot's dirt never stops); firing costs −1 even when nothing is hit and every
-hit line costs −50, with no removal (SSD, not Melting Pot's zapping); move conflicts keep
-at most one agent per cell (:mod:`prosocial.envs.grid`). LIO's fork cleans in agent-index
-order and colours waste and river the other way round; we keep the SSD's random order and
-colours on every map.
+Choices and quirks (where the SSD code, its issues or Melting Pot leave a choice): the
+view rotation is consistent for all orientations (SSD issue #192 not reproduced);
+terrain under an agent stays visible and beams are not drawn in observations; the clean
+beam stops at agents as in the SSD (in Melting Pot it passes through them); waste stops
+spawning at the depletion threshold (SSD; Melting Pot's dirt never stops); firing costs
+−1 even when nothing is hit and every hit line costs −50, with no removal (SSD, not
+Melting Pot's zapping); move conflicts keep at most one agent per cell
+(:mod:`prosocial.envs.grid`). LIO's fork cleans in agent-index order and colours waste
+and river the other way round; we keep the SSD's random order and colours on every map.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ import numpy as np
 from flax import struct
 
 from prosocial.envs import grid, ssd
-from prosocial.envs.core import register, require
+from prosocial.envs.core import register, require, require_real
 
 WASTE, WATER = 3, 4
 NUM_CODES = 5
@@ -97,19 +98,8 @@ PALETTE = np.array(
     [[0, 0, 0], [180, 180, 180], [0, 255, 0], [99, 156, 194], [113, 75, 24]], dtype=np.uint8
 )
 
-ACTIONS = (
-    "step_left",
-    "step_right",
-    "forward",
-    "backward",
-    "stay",
-    "turn_cw",
-    "turn_ccw",
-    "fire",
-    "clean",
-)
+ACTIONS = (*ssd.BASE_ACTIONS, "clean")  # SSD order: the eight base actions, then clean
 LIO_ACTIONS = ("step_left", "step_right", "forward", "backward", "stay", "clean")
-ACCEPTED_ACTIONS = (*ssd.BASE_ACTIONS, "clean")
 
 # SSD ``maps.py CLEANUP_MAP``, verbatim
 CLEANUP_MAP = (
@@ -183,13 +173,8 @@ class CleanupParams(ssd.SSDParams):
             "map",
             "needs river cells ('H' or 'R') for the waste density",
         )
-        ssd.validate_common(self, env, ACCEPTED_ACTIONS)
-        require(
-            isinstance(self.clean_length, int | np.integer) and self.clean_length >= 1,
-            env,
-            "clean_length",
-            f"must be an integer >= 1, got {self.clean_length!r}",
-        )
+        ssd.validate_common(self, env, ACTIONS)
+        ssd.check_beam_length(self, env, "clean_length")
         for name in ("apple_respawn_probability", "waste_spawn_probability"):
             ssd.check_probability(self, env, name)
         for name in ("threshold_depletion", "threshold_restoration"):
@@ -201,12 +186,7 @@ class CleanupParams(ssd.SSDParams):
             f"must be below threshold_depletion ({self.threshold_depletion}), "
             f"got {self.threshold_restoration}",
         )
-        require(
-            bool(np.isfinite(self.clean_reward)),
-            env,
-            "clean_reward",
-            f"must be a finite number, got {self.clean_reward!r}",
-        )
+        require_real(self.clean_reward, env, "clean_reward")
 
 
 def layout(params: CleanupParams) -> ssd.Layout:

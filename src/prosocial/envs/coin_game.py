@@ -30,6 +30,25 @@ all and of its own colour), ``coin/lost`` (own-colour coins taken by others).
 
 Registered as ``coin_game`` (the thesis': 2 players, 3×3, one coin, 100 steps) and
 ``coin_game_5x5`` (the common 5×5 board of LASE's code).
+
+JaxMARL's rules (``coins="per_agent"``, ``stay_action=True``, ``max_steps=10``; JaxMARL,
+Rutherford et al., NeurIPS 2024 Datasets and Benchmarks, ``FLAIROx/JaxMARL``,
+``jaxmarl/environments/coin_game/coin_game.py``) reproduce its pay-offs, two coins and
+five actions, but still differ from it in three ways:
+
+* Spawning. prosocial puts a new coin, at reset and after a pick-up, on a uniformly
+  random cell that no agent occupies (two coins may still share a cell). JaxMARL draws
+  each new coin's cell uniformly from all cells, so a coin can appear under an agent.
+* Resets. prosocial's reset places the agents on distinct cells and the coins on cells
+  without agents. JaxMARL's reset draws all four positions independently, so two agents,
+  or an agent and a coin, can start on the same cell.
+* Action indices. prosocial's actions are ``0 up, 1 down, 2 left, 3 right, 4 stay`` with
+  "up" meaning row − 1; JaxMARL's are ``0 right, 1 left, 2 up, 3 down, 4 stay`` with its
+  "up" meaning row + 1, i.e. our "down" (and its "down" our "up"). Map indices
+  (JaxMARL → prosocial: 0→3, 1→2, 2→1, 3→0, 4→4) before comparing policies.
+
+JaxMARL also wraps 10-step inner episodes in an outer (meta) episode and flattens the
+observation to 36 numbers by default; prosocial's episode is one run of ``max_steps``.
 """
 
 from __future__ import annotations
@@ -42,7 +61,20 @@ import numpy as np
 from flax import struct
 
 from prosocial.envs import grid
-from prosocial.envs.core import Box, Discrete, Environment, register, require
+from prosocial.envs.core import (
+    MAX_AGENTS,
+    MAX_SIDE,
+    MAX_STEPS,
+    Box,
+    Discrete,
+    Environment,
+    register,
+    require,
+    require_bool,
+    require_elements,
+    require_int,
+    require_real,
+)
 from prosocial.envs.grid import DIRECTIONS
 
 _ACTION_DIRECTIONS = {"up": 0, "right": 1, "down": 2, "left": 3}
@@ -60,14 +92,22 @@ class CoinGameParams:
     owner_penalty: float = -2.0
 
     def validate(self, env: str) -> None:
-        require(self.num_agents >= 2, env, "num_agents", f"needs at least 2, got {self.num_agents}")
-        require(self.size >= 2, env, "size", f"needs at least 2, got {self.size}")
+        """Check every field (bounds: :data:`prosocial.envs.core.MAX_AGENTS` agents, a
+        board side of at most :data:`~prosocial.envs.core.MAX_SIDE` cells,
+        ``num_agents² · size²`` at most :data:`~prosocial.envs.core.MAX_ELEMENTS`, episodes
+        within int32, rewards finite in float32)."""
+        small = isinstance(self.num_agents, int) and self.num_agents < 2
+        require(not small, env, "num_agents", f"needs at least 2, got {self.num_agents!r}")
+        require_int(self.num_agents, env, "num_agents", 2, MAX_AGENTS)
+        require_int(self.size, env, "size", 2, MAX_SIDE)
         require(
-            self.coins in ("single", "per_agent"),
+            isinstance(self.coins, str) and self.coins in ("single", "per_agent"),
             env,
             "coins",
             f"accepted: single, per_agent; got {self.coins!r}",
         )
+        require_bool(self.stay_action, env, "stay_action")
+        require_bool(self.egocentric, env, "egocentric")
         free = self.size**2 - self.num_agents
         require(
             free >= 1,
@@ -75,7 +115,16 @@ class CoinGameParams:
             "size",
             f"a {self.size}x{self.size} board leaves no free cell for {self.num_agents} agents",
         )
-        require(int(self.max_steps) >= 1, env, "max_steps", f"must be >= 1, got {self.max_steps}")
+        # the observation compares every agent's view of every agent with every cell
+        require_elements(
+            self.num_agents**2 * self.size**2,
+            env,
+            "size",
+            f"{self.num_agents} agents on a {self.size}x{self.size} board",
+        )
+        require_int(self.max_steps, env, "max_steps", 1, MAX_STEPS, data=True)
+        require_real(self.pickup_reward, env, "pickup_reward")
+        require_real(self.owner_penalty, env, "owner_penalty")
 
     @property
     def num_coins(self) -> int:

@@ -194,3 +194,94 @@ def require(condition: bool, env_name: str, field: str, message: str) -> None:
     """Raise a :class:`ConfigError` naming ``env_name.field`` unless ``condition``."""
     if not condition:
         raise ConfigError(f"{env_name}.{field}", message)
+
+
+# Bounds that keep every environment's arrays comfortably in memory and its counters
+# within int32 (checked by the games' ``validate``):
+MAX_AGENTS = 256
+"""At most this many agents."""
+MAX_SIDE = 2048
+"""At most this many cells along a grid side (map rows, map width, views, beams)."""
+MAX_STEPS = 2**31 - 1
+"""Episode lengths stay within int32."""
+MAX_ELEMENTS = 2**26
+"""At most this many entries (about 67 million) in one per-step array of a game: all
+agents' observations, or a per-map lookup table."""
+MAX_REAL = float(np.finfo(np.float32).max)
+"""Rewards and other real parameters must be finite in float32."""
+
+
+def _concrete(value) -> bool:
+    return not isinstance(value, jax.core.Tracer)
+
+
+def require_int(value, env_name: str, field: str, low: int, high: int, *, data: bool = False):
+    """Require an integer in ``[low, high]`` (not a bool).
+
+    ``data``: the field is data that may be traced (skipped) or given as a 0-d integer
+    array; a static field must be a Python or NumPy integer.
+    """
+    if data and not _concrete(value):
+        return
+    if data and isinstance(value, np.ndarray | jax.Array) and np.ndim(value) == 0:
+        arr = np.asarray(value)
+        ok = np.issubdtype(arr.dtype, np.integer)
+        value = int(arr) if ok else value
+    else:
+        ok = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    require(
+        ok and low <= int(value) <= high,
+        env_name,
+        field,
+        f"{value!r} is not accepted; accepted: an integer in {low}..{high}",
+    )
+
+
+def require_real(
+    value,
+    env_name: str,
+    field: str,
+    low: float = -MAX_REAL,
+    high: float = MAX_REAL,
+    *,
+    accepted: str | None = None,
+):
+    """Require a real number in ``[low, high]``, finite in float32 (traced: skipped)."""
+    if not _concrete(value):
+        return
+    ok = not isinstance(value, bool | np.bool_ | str | bytes) and np.ndim(value) == 0
+    if ok:
+        arr = np.asarray(value)
+        ok = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+        ok = ok and bool(np.isfinite(arr)) and low <= float(arr) <= high
+        ok = ok and abs(float(arr)) <= MAX_REAL
+    if accepted is None and (low, high) == (-MAX_REAL, MAX_REAL):
+        accepted = "a finite number of magnitude at most 3.4e38 (float32)"
+    elif accepted is None:
+        accepted = f"a finite number in [{low:g}, {high:g}]"
+    require(ok, env_name, field, f"accepted: {accepted}; got {value!r}")
+
+
+def require_bool(value, env_name: str, field: str):
+    """Require ``True`` or ``False``."""
+    if not _concrete(value):
+        return
+    require(
+        isinstance(value, bool | np.bool_)
+        or (
+            isinstance(value, np.ndarray | jax.Array) and value.shape == () and value.dtype == bool
+        ),
+        env_name,
+        field,
+        f"accepted: True or False; got {value!r}",
+    )
+
+
+def require_elements(count: int, env_name: str, field: str, what: str):
+    """Require that an array of ``count`` entries (described by ``what``) stays bounded."""
+    require(
+        count <= MAX_ELEMENTS,
+        env_name,
+        field,
+        f"{what} would need {count:,} entries; accepted: at most {MAX_ELEMENTS:,}",
+    )

@@ -23,22 +23,23 @@ ties (probability below ``n² / 2³³``) going to the lower index
 (:func:`precedence`). This needs no sort and no permutation, and one
 :func:`random_bits` call can supply the words with the rest of a step's randomness.
 
-Simultaneous moves are resolved as the sequential-social-dilemma engine does
-(Vinitsky et al., ``map_env.update_moves``; ``ssd-env-specs.md`` §1.5): at most one agent
-per cell; a cell wanted by several movers goes to the first of them in a fresh uniformly
-random order; a move into a cell whose occupant stays, or whose own move fails, fails;
-two agents swapping cells both stay; closed cycles of movers all move. Here this is the
-greatest fixed point of "a move succeeds iff it won its cell and the cell's occupant (if
-any) moves away", reached by ``n`` vectorised relaxation passes instead of the
-reference's Python loop. The reference lets the winner of a contested cell step in
-before knowing whether the cell's occupant gets away, which can leave two agents on one
-cell; we implement the stated rule (at most one agent per cell) instead.
+Simultaneous moves are resolved as the sequential-social-dilemma engine does (Vinitsky
+et al., ``social_dilemmas/envs/map_env.py update_moves``, and its test
+``tests/test_envs.py test_agent_conflict``): at most one agent per cell; a cell wanted
+by several movers goes to the first of them in a fresh uniformly random order; a move
+into a cell whose occupant stays, or whose own move fails, fails; two agents swapping
+cells both stay; closed cycles of movers all move. Here this is the greatest fixed point
+of "a move succeeds iff it won its cell and the cell's occupant (if any) moves away",
+reached by ``n`` vectorised relaxation passes instead of the reference's Python loop.
+The reference lets the winner of a contested cell step in before knowing whether the
+cell's occupant gets away, which can leave two agents on one cell; we implement the
+stated rule (at most one agent per cell) instead.
 
-Beams (``ssd-env-specs.md`` §1.6): a beam of length ``L`` and width 3 is three lines
-traced forward from the agent: the centre line covers cells 1..L ahead, the side lines
-start level with the agent, one cell to each side, and cover 0..L-1 ahead. Each line
-stops at a wall or the edge (not covered), at an agent (covered, the agent is hit), or
-at the first cell a game-specific predicate marks (covered: the first waste cell a
+Beams (SSD ``map_env.py update_map_fire``): a beam of length ``L`` and width 3 is three
+lines traced forward from the agent: the centre line covers cells 1..L ahead, the side
+lines start level with the agent, one cell to each side, and cover 0..L-1 ahead. Each
+line stops at a wall or the edge (not covered), at an agent (covered, the agent is hit),
+or at the first cell a game-specific predicate marks (covered: the first waste cell a
 cleaning beam meets). :func:`beam_lines` finds how far each line reaches and whom it
 hits without visiting cells: the distance to the first wall comes from a per-map table
 (:func:`beam_reach`) and the agents from their positions relative to the firer.

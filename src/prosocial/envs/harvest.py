@@ -1,9 +1,13 @@
 """Harvest, the common-pool-resource sequential social dilemma (Perolat et al. 2017; SSD).
 
-Source: Vinitsky et al., *sequential_social_dilemma_games* at 0207821 (``harvest.py``,
-``maps.py HARVEST_MAP``; ``ssd-env-specs.md`` §1, §2); Melting Pot's
-``commons_harvest__open`` (§5) for the alternative regrowth. The engine rules shared
-with Cleanup (moves, the penalty beam, views, reset) are in :mod:`prosocial.envs.ssd`.
+Source: Vinitsky et al., *sequential_social_dilemma_games* (github
+``eugenevinitsky/sequential_social_dilemma_games`` at 0207821,
+``social_dilemmas/envs/harvest.py``, ``social_dilemmas/maps.py HARVEST_MAP``); Melting
+Pot's ``commons_harvest__open`` (Agapiou et al. 2022; github ``google-deepmind/meltingpot``,
+``meltingpot/configs/substrates/commons_harvest__open.py`` and
+``meltingpot/lua/levels/commons_harvest/components.lua``) for the alternative regrowth.
+The engine rules shared with Cleanup (moves, the penalty beam, views, reset) are in
+:mod:`prosocial.envs.ssd`.
 
 Apples regrow only near other apples, so a patch eaten bare never comes back: eating
 fast pays each agent now and ruins the commons for all.
@@ -39,14 +43,16 @@ order ``step_left, step_right, forward, backward, stay, turn_cw, turn_ccw, fire`
 view, 1000 steps. Melting Pot's player count and view are ``num_agents=7,
 view=(9, 1, 5)`` (Melting Pot's own 18×24 map is not included).
 
-Choices and quirks (``ssd-env-specs.md`` §10): the view rotation is consistent for all
-orientations (SSD issue #192 not reproduced); firing costs −1 even when nothing is hit
-and every hit line costs −50, with no removal (SSD, not Melting Pot's zapping); move
-conflicts keep at most one agent per cell (:mod:`prosocial.envs.grid`).
+Choices and quirks (where the SSD code, its issues or Melting Pot leave a choice): the
+view rotation is consistent for all orientations (SSD issue #192 not reproduced); firing
+costs −1 even when nothing is hit and every hit line costs −50, with no removal (SSD,
+not Melting Pot's zapping); move conflicts keep at most one agent per cell
+(:mod:`prosocial.envs.grid`).
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import jax
@@ -55,7 +61,7 @@ import numpy as np
 from flax import struct
 
 from prosocial.envs import ssd
-from prosocial.envs.core import register, require
+from prosocial.envs.core import MAX_SIDE, register, require, require_elements
 
 NUM_CODES = 3
 LEGEND = "@P A"
@@ -96,17 +102,30 @@ class HarvestParams(ssd.SSDParams):
         ssd.check_map(self.map, env, LEGEND)
         ssd.validate_common(self, env, ssd.BASE_ACTIONS)
         require(
-            isinstance(self.regrowth_radius_sq, int | np.integer) and self.regrowth_radius_sq >= 1,
+            isinstance(self.regrowth_radius_sq, int | np.integer)
+            and not isinstance(self.regrowth_radius_sq, bool)
+            and 1 <= self.regrowth_radius_sq <= MAX_SIDE**2,
             env,
             "regrowth_radius_sq",
-            f"must be an integer >= 1 (2: SSD's 3x3 square, 4: Melting Pot's radius-2 disc), "
-            f"got {self.regrowth_radius_sq!r}",
+            f"must be an integer >= 1 (2: SSD's 3x3 square, 4: Melting Pot's radius-2 disc; "
+            f"at most {MAX_SIDE**2}), got {self.regrowth_radius_sq!r}",
+        )
+        reach = 2 * math.isqrt(int(self.regrowth_radius_sq)) + 1
+        cells = len(self.map) * len(self.map[0])
+        require_elements(
+            cells * reach**2, env, "regrowth_radius_sq", "the neighbour table of the map"
         )
         probs = self.regrowth_probabilities
         require(
             isinstance(probs, tuple)
-            and len(probs) >= 1
-            and all(bool(np.isfinite(p)) and 0.0 <= float(p) <= 1.0 for p in probs),
+            and 1 <= len(probs) <= MAX_SIDE**2
+            and all(
+                isinstance(p, int | float | np.integer | np.floating)
+                and not isinstance(p, bool)
+                and bool(np.isfinite(p))
+                and 0.0 <= float(p) <= 1.0
+                for p in probs
+            ),
             env,
             "regrowth_probabilities",
             f"must be a tuple of probabilities in [0, 1] for 0, 1, ... neighbouring apples; "

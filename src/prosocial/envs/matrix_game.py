@@ -34,10 +34,11 @@ them in expectation in two ways:
 * ``continuation = 1``: the expected *discounted* return ``Σ_{t<T} γ^t r_t`` of an
   episode is ``V`` up to the same tail.
 
-Choices: the LASE development code's IPD (``papers-digest.md`` §1.6) starts from the
-state "CC" and plays 100 steps; we mark the first round with a ``start`` state instead,
-as the exact memory-one values do. The render is a 2×2 board of the joint actions (rows:
-player 1's action, columns: player 2's) with the last joint action lit.
+Choices: the LASE development code's IPD (github ``kfq20/Empathy`` at c3f1608,
+``env.py``) starts from the state "CC" and plays 100 steps; we mark the first round with
+a ``start`` state instead, as the exact memory-one values do. The render is a 2×2 board
+of the joint actions (rows: player 1's action, columns: player 2's) with the last joint
+action lit.
 
 Counter in ``info`` (per player, this step): ``matrix_game/cooperate`` (1 if it
 cooperated).
@@ -60,7 +61,17 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from prosocial.envs.core import Box, Discrete, Environment, register, require
+from prosocial.envs.core import (
+    MAX_REAL,
+    MAX_STEPS,
+    Box,
+    Discrete,
+    Environment,
+    register,
+    require,
+    require_int,
+    require_real,
+)
 from prosocial.games import (
     LOLA_GAMMA,
     PERSPECTIVE_SWAP,
@@ -92,36 +103,66 @@ class MatrixGameParams:
     continuation: float = 1.0
 
     def validate(self, env: str) -> None:
-        require(self.num_agents == 2, env, "num_agents", f"accepted: 2, got {self.num_agents}")
+        """Check every field: two players, a named ``game`` or finite ``(2, 2, 2)`` real
+        ``payoffs`` (float32), ``max_steps`` within int32, ``0 < continuation <= 1``."""
+        require(
+            isinstance(self.num_agents, int | np.integer)
+            and not isinstance(self.num_agents, bool)
+            and self.num_agents == 2,
+            env,
+            "num_agents",
+            f"accepted: 2, got {self.num_agents!r}",
+        )
         if self.payoffs is None:
             require(
-                self.game in GAMES,
+                isinstance(self.game, str) and self.game in GAMES,
                 env,
                 "game",
                 f"unknown game {self.game!r}; accepted: {', '.join(sorted(GAMES))} "
                 "(or explicit payoffs)",
             )
-        else:
-            shape = np.shape(self.payoffs)
+        elif not isinstance(self.payoffs, jax.core.Tracer):
+            try:
+                arr = np.asarray(self.payoffs)
+            except ValueError:  # ragged nested lists
+                arr = None
+            shape = None if arr is None or arr.dtype == object else arr.shape
             require(
                 shape == (2, 2, 2),
                 env,
                 "payoffs",
-                f"shape {shape}: accepted (2, 2, 2), payoffs[i, a_1, a_2] of player i",
+                f"shape {'ragged' if shape is None else shape}: accepted (2, 2, 2), "
+                "payoffs[i, a_1, a_2] of player i",
             )
             require(
-                bool(np.all(np.isfinite(np.asarray(self.payoffs, np.float64)))),
+                np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating),
                 env,
                 "payoffs",
-                "contain NaN or inf: accepted finite numbers only",
+                f"dtype {arr.dtype}: accepted real numbers",
             )
-        require(int(self.max_steps) >= 1, env, "max_steps", f"must be >= 1, got {self.max_steps}")
-        require(
-            0.0 < float(self.continuation) <= 1.0,
+            require(
+                bool(np.all(np.isfinite(arr.astype(np.float64))))
+                and bool(np.all(np.abs(arr.astype(np.float64)) <= MAX_REAL)),
+                env,
+                "payoffs",
+                "contain NaN, inf or a number beyond float32: accepted finite numbers only",
+            )
+        require_int(self.max_steps, env, "max_steps", 1, MAX_STEPS, data=True)
+        require_real(
+            self.continuation,
             env,
             "continuation",
-            f"accepted a probability 0 < p <= 1, got {self.continuation}",
+            0.0,
+            1.0,
+            accepted="a probability 0 < p <= 1",
         )
+        if not isinstance(self.continuation, jax.core.Tracer):
+            require(
+                float(self.continuation) > 0.0,
+                env,
+                "continuation",
+                f"accepted: a probability 0 < p <= 1; got {self.continuation!r}",
+            )
 
     def payoff_tensor(self) -> jax.Array:
         """The ``(2, 2, 2)`` stage payoffs: ``payoffs`` if given, else the named ``game``."""

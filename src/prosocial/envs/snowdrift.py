@@ -2,7 +2,7 @@
 
 Rules. LASE's paper names the game but its parameters were not available to us; they are
 taken from the first author's development code (``env.py``, ``SnowDriftEnv``, github
-``kfq20/Empathy`` at c3f1608; ``papers-digest.md`` §1.6), and every point where we
+``kfq20/Empathy``, branch ``master`` at c3f1608), and every point where we
 depart from that code is marked *ours*:
 
 * ``num_agents`` players (4) on a bounded ``height × width`` grid (8 × 8) with
@@ -59,7 +59,20 @@ import numpy as np
 from flax import struct
 
 from prosocial.envs import grid
-from prosocial.envs.core import Box, Discrete, Environment, register, require
+from prosocial.envs.core import (
+    MAX_AGENTS,
+    MAX_SIDE,
+    MAX_STEPS,
+    Box,
+    Discrete,
+    Environment,
+    register,
+    require,
+    require_bool,
+    require_elements,
+    require_int,
+    require_real,
+)
 
 ACTIONS = ("up", "down", "left", "right", "stay", "remove")
 REMOVE = ACTIONS.index("remove")
@@ -83,11 +96,15 @@ class SnowdriftParams:
         for name in ("num_agents", "height", "width", "num_drifts", "view_radius"):
             value = getattr(self, name)
             require(
-                isinstance(value, int | np.integer), env, name, f"must be an integer, got {value!r}"
+                isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_),
+                env,
+                name,
+                f"must be an integer, got {value!r}",
             )
         require(self.num_agents >= 2, env, "num_agents", f"needs at least 2, got {self.num_agents}")
-        require(self.height >= 1, env, "height", f"must be >= 1, got {self.height}")
-        require(self.width >= 1, env, "width", f"must be >= 1, got {self.width}")
+        require_int(self.num_agents, env, "num_agents", 2, MAX_AGENTS)
+        require_int(self.height, env, "height", 1, MAX_SIDE)
+        require_int(self.width, env, "width", 1, MAX_SIDE)
         cells = self.height * self.width
         require(
             self.num_agents <= cells,
@@ -103,11 +120,18 @@ class SnowdriftParams:
             f"accepted 1 .. {cells} (the cells of a {self.height}x{self.width} grid), "
             f"got {self.num_drifts}",
         )
-        require(self.view_radius >= 0, env, "view_radius", f"must be >= 0, got {self.view_radius}")
-        require(int(self.max_steps) >= 1, env, "max_steps", f"must be >= 1, got {self.max_steps}")
+        require_int(self.view_radius, env, "view_radius", 0, MAX_SIDE)
+        require_elements(
+            self.num_agents * (2 * self.view_radius + 1) ** 2,
+            env,
+            "view_radius",
+            f"the views of {self.num_agents} agents",
+        )
+        require_int(self.max_steps, env, "max_steps", 1, MAX_STEPS, data=True)
         for name in ("drift_benefit", "removal_cost"):
             value = getattr(self, name)
-            require(bool(np.isfinite(value)), env, name, f"must be a finite number, got {value!r}")
+            require_real(value, env, name)
+        require_bool(self.end_when_cleared, env, "end_when_cleared")
 
 
 @struct.dataclass

@@ -1,12 +1,14 @@
 """What Cleanup and Harvest share: the sequential-social-dilemma (SSD) engine rules.
 
-Source: Vinitsky et al., *sequential_social_dilemma_games* (``map_env.py``, ``agent.py``;
-``ssd-env-specs.md`` §1), the engine of Hughes et al. (2018) and Jaques et al. (2019).
-The geometry (moves, beams, views) lives in :mod:`prosocial.envs.grid`; this module
-holds the parts of a step that both games play the same way, their parameters and their
-checks, the observation, the rendering and the reset.
+Source: Vinitsky et al., *sequential_social_dilemma_games* (github
+``eugenevinitsky/sequential_social_dilemma_games`` at 0207821,
+``social_dilemmas/envs/map_env.py`` and ``agent.py``), the engine of Hughes et al.
+(2018) and Jaques et al. (2019). The geometry (moves, beams, views) lives in
+:mod:`prosocial.envs.grid`; this module holds the parts of a step that both games play
+the same way, their parameters and their checks, the observation, the rendering and the
+reset.
 
-One step (``ssd-env-specs.md`` §1.4):
+One step (the order of ``map_env.py step``):
 
 1. turns (``turn_cw``: up, right, down, left, up, as ``map_env.update_rotation`` does;
    the comments in the SSD's ``agent.py`` say the opposite), then intended moves,
@@ -66,7 +68,18 @@ import numpy as np
 from flax import struct
 
 from prosocial.envs import grid
-from prosocial.envs.core import Box, Discrete, Environment, require
+from prosocial.envs.core import (
+    MAX_AGENTS,
+    MAX_SIDE,
+    MAX_STEPS,
+    Box,
+    Discrete,
+    Environment,
+    require,
+    require_elements,
+    require_int,
+    require_real,
+)
 
 # terrain codes both games use; a game's own codes follow
 FLOOR, WALL, APPLE = 0, 1, 2
@@ -162,6 +175,12 @@ def check_map(rows, env: str, legend: str) -> None:
     )
     widths = sorted({len(r) for r in rows})
     require(len(widths) == 1 and widths[0] > 0, env, "map", f"rows differ in length: {widths}")
+    require(
+        len(rows) <= MAX_SIDE and widths[0] <= MAX_SIDE,
+        env,
+        "map",
+        f"{len(rows)} rows of {widths[0]} cells; accepted: at most {MAX_SIDE} of each",
+    )
     unknown = sorted(set("".join(rows)) - set(legend))
     require(
         not unknown,
@@ -175,10 +194,12 @@ def validate_common(params: SSDParams, env: str, accepted_actions: tuple[str, ..
     """The checks every SSD game makes (the game checks its map first)."""
     spawn_cells = sum(row.count("P") for row in params.map)
     require(
-        isinstance(params.num_agents, int | np.integer) and params.num_agents >= 1,
+        isinstance(params.num_agents, int | np.integer)
+        and not isinstance(params.num_agents, bool)
+        and 1 <= params.num_agents <= MAX_AGENTS,
         env,
         "num_agents",
-        f"must be a positive integer, got {params.num_agents!r}",
+        f"must be a positive integer (at most {MAX_AGENTS}), got {params.num_agents!r}",
     )
     require(
         params.num_agents <= spawn_cells,
@@ -190,10 +211,21 @@ def validate_common(params: SSDParams, env: str, accepted_actions: tuple[str, ..
     require(
         isinstance(view, tuple)
         and len(view) == 3
-        and all(isinstance(v, int | np.integer) and v >= 0 for v in view),
+        and all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) and 0 <= v <= MAX_SIDE
+            for v in view
+        ),
         env,
         "view",
-        f"must be (forward, backward, side), three integers >= 0; got {view!r}",
+        f"must be (forward, backward, side), three integers >= 0 (at most {MAX_SIDE}); "
+        f"got {view!r}",
+    )
+    forward, backward, side = view
+    require_elements(
+        params.num_agents * (forward + backward + 1) * (2 * side + 1) * 8,
+        env,
+        "view",
+        f"the observations of {params.num_agents} agents",
     )
     actions = params.actions
     require(
@@ -219,26 +251,30 @@ def validate_common(params: SSDParams, env: str, accepted_actions: tuple[str, ..
         "random_orientation",
         f"must be True or False, got {params.random_orientation!r}",
     )
-    require(
-        isinstance(params.fire_length, int | np.integer) and params.fire_length >= 1,
-        env,
-        "fire_length",
-        f"must be an integer >= 1, got {params.fire_length!r}",
-    )
-    require(int(params.max_steps) >= 1, env, "max_steps", f"must be >= 1, got {params.max_steps}")
+    check_beam_length(params, env, "fire_length")
+    require_int(params.max_steps, env, "max_steps", 1, MAX_STEPS, data=True)
     for name in ("apple_reward", "fire_reward", "hit_reward"):
-        value = getattr(params, name)
-        require(bool(np.isfinite(value)), env, name, f"must be a finite number, got {value!r}")
+        require_real(getattr(params, name), env, name)
+
+
+def check_beam_length(params: SSDParams, env: str, name: str) -> None:
+    """A beam length is an integer in 1 .. MAX_SIDE whose per-map tables (``H·W·4·3·L``
+    entries) stay within :data:`prosocial.envs.core.MAX_ELEMENTS`."""
+    length = getattr(params, name)
+    require(
+        isinstance(length, int | np.integer)
+        and not isinstance(length, bool)
+        and 1 <= length <= MAX_SIDE,
+        env,
+        name,
+        f"must be an integer >= 1 (at most {MAX_SIDE}), got {length!r}",
+    )
+    cells = len(params.map) * len(params.map[0])
+    require_elements(cells * 12 * int(length), env, name, "the beam tables of the map")
 
 
 def check_probability(params, env: str, name: str) -> None:
-    value = getattr(params, name)
-    require(
-        bool(np.isfinite(value)) and 0.0 <= float(value) <= 1.0,
-        env,
-        name,
-        f"must be a probability in [0, 1], got {value!r}",
-    )
+    require_real(getattr(params, name), env, name, 0.0, 1.0, accepted="a probability in [0, 1]")
 
 
 @cache

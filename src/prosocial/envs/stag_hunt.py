@@ -2,7 +2,7 @@
 
 Rules. LASE's paper names the game but its parameters were not available to us; they are
 taken from the first author's development code (``env.py``, ``StagHuntEnv``, github
-``kfq20/Empathy`` at c3f1608; ``papers-digest.md`` §1.6), and every point where we
+``kfq20/Empathy``, branch ``master`` at c3f1608), and every point where we
 depart from that code is marked *ours*:
 
 * ``num_agents`` hunters (4) on a bounded ``height × width`` grid (5 × 5), with
@@ -59,7 +59,19 @@ import numpy as np
 from flax import struct
 
 from prosocial.envs import grid
-from prosocial.envs.core import Box, Discrete, Environment, register, require
+from prosocial.envs.core import (
+    MAX_AGENTS,
+    MAX_SIDE,
+    MAX_STEPS,
+    Box,
+    Discrete,
+    Environment,
+    register,
+    require,
+    require_elements,
+    require_int,
+    require_real,
+)
 
 ACTIONS = ("up", "down", "left", "right", "stay", "hunt")
 STAY, HUNT = ACTIONS.index("stay"), ACTIONS.index("hunt")
@@ -84,13 +96,19 @@ class StagHuntParams:
         for name in ("num_agents", "height", "width", "num_stags", "num_hares", "view_radius"):
             value = getattr(self, name)
             require(
-                isinstance(value, int | np.integer), env, name, f"must be an integer, got {value!r}"
+                isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_),
+                env,
+                name,
+                f"must be an integer, got {value!r}",
             )
         require(self.num_agents >= 2, env, "num_agents", f"needs at least 2, got {self.num_agents}")
-        require(self.height >= 1, env, "height", f"must be >= 1, got {self.height}")
-        require(self.width >= 1, env, "width", f"must be >= 1, got {self.width}")
+        require_int(self.num_agents, env, "num_agents", 2, MAX_AGENTS)
+        require_int(self.height, env, "height", 1, MAX_SIDE)
+        require_int(self.width, env, "width", 1, MAX_SIDE)
         require(self.num_stags >= 0, env, "num_stags", f"must be >= 0, got {self.num_stags}")
         require(self.num_hares >= 0, env, "num_hares", f"must be >= 0, got {self.num_hares}")
+        require_int(self.num_stags, env, "num_stags", 0, MAX_SIDE**2)
+        require_int(self.num_hares, env, "num_hares", 0, MAX_SIDE**2)
         cells = self.height * self.width
         require(
             self.num_agents <= cells,
@@ -106,17 +124,18 @@ class StagHuntParams:
             f"{self.num_stags} stags and {self.num_hares} hares do not fit on distinct cells "
             f"of a {self.height}x{self.width} grid ({cells} cells)",
         )
-        require(self.view_radius >= 0, env, "view_radius", f"must be >= 0, got {self.view_radius}")
-        require(int(self.max_steps) >= 1, env, "max_steps", f"must be >= 1, got {self.max_steps}")
-        require(
-            1 <= int(self.stag_hunters) <= self.num_agents,
+        require_int(self.view_radius, env, "view_radius", 0, MAX_SIDE)
+        require_elements(
+            self.num_agents * (2 * self.view_radius + 1) ** 2,
             env,
-            "stag_hunters",
-            f"accepted 1 .. num_agents ({self.num_agents}), got {self.stag_hunters}",
+            "view_radius",
+            f"the views of {self.num_agents} agents",
         )
+        require_int(self.max_steps, env, "max_steps", 1, MAX_STEPS, data=True)
+        require_int(self.stag_hunters, env, "stag_hunters", 1, self.num_agents, data=True)
         for name in ("stag_reward", "hare_reward"):
             value = getattr(self, name)
-            require(bool(np.isfinite(value)), env, name, f"must be a finite number, got {value!r}")
+            require_real(value, env, name)
 
 
 @struct.dataclass

@@ -25,8 +25,8 @@ wrapper sits inside).
 
 Collective reward (``collective_reward``): every agent receives the sum of all rewards,
 ``r_i' = Σ_j r_j``; the ``use_collective_reward`` option of the SSD reference code
-(Vinitsky et al., ``sequential_social_dilemma_games``, ``map_env.py step``;
-``ssd-env-specs.md`` §1.9) and the usual cooperative baseline.
+(Vinitsky et al., github ``eugenevinitsky/sequential_social_dilemma_games``,
+``social_dilemmas/envs/map_env.py step``) and the usual cooperative baseline.
 
 Inequity aversion (``inequity_aversion``; Hughes et al. 2018, "Inequity aversion improves
 cooperation in intertemporal social dilemmas", NeurIPS, after Fehr & Schmidt 1999). Each
@@ -40,9 +40,9 @@ and receives
                      − β/(N−1) Σ_{j≠i} max(e_i(t) − e_j(t), 0),
 
 α weighing disadvantageous inequity (envy), β advantageous inequity (guilt). This is the
-published rule. The SSD reference code's ``inequity_averse_reward`` option differs in two
-ways (``ssd-env-specs.md`` §1.9 and §10 item 8): it compares instantaneous rewards (here:
-``gamma = 0`` or ``lam = 0``) and, as coded, *adds* the β term (here: a negative
+published rule. The SSD reference code's ``inequity_averse_reward`` option differs in
+two ways (``social_dilemmas/envs/map_env.py step``): it compares instantaneous rewards
+(here: ``gamma = 0`` or ``lam = 0``) and, as coded, *adds* the β term (here: a negative
 ``beta``). Defaults: α = 5 and β = 0.05 are the SSD reference scripts' values; γ = 0.99
 and λ = 0.95 are prosocial's choice. α and β may be per agent.
 

@@ -68,8 +68,16 @@ def aga_toy_game(variant: str = "seed") -> LossesFn:
 
 
 def _concrete(value: float | jax.Array) -> float | None:
-    """``value`` as a float, or None when it is traced (and so cannot be checked)."""
-    return None if isinstance(value, jax.core.Tracer) else float(value)
+    """``value`` as a float, or None when it is traced (and so cannot be checked); NaN
+    for what is not a real scalar (a string, None, a list), which every check rejects."""
+    if isinstance(value, jax.core.Tracer):
+        return None
+    if isinstance(value, bool | np.bool_ | str | bytes) or np.ndim(value) != 0:
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def check_public_goods(

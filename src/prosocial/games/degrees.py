@@ -73,14 +73,26 @@ HORIZON = 100
 
 
 def _concrete(value) -> float | None:
-    return None if isinstance(value, jax.core.Tracer) else float(value)
+    """``value`` as a float; None when traced; NaN (rejected by every check) when it is
+    not a real scalar (a string, None, a list)."""
+    if isinstance(value, jax.core.Tracer):
+        return None
+    if isinstance(value, bool | np.bool_ | str | bytes) or np.ndim(value) != 0:
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _positive(field: str, value, *, strict: bool = True) -> None:
     x = _concrete(value)
     if x is None:
         return
-    ok = math.isfinite(x) and (x > 0 if strict else x >= 0)
+    ok = math.isfinite(x) and x <= _FLOAT32_MAX and (x > 0 if strict else x >= 0)
     if not ok:
         bound = "> 0" if strict else ">= 0"
         raise ConfigError(field, f"{value!r} is not accepted; accepted: a finite number {bound}")
@@ -271,7 +283,7 @@ def degree_ipd(
     R: float = 3.0, P: float = 1.0, T: float = 4.0, S: float = 0.0, temperature: float = 0.2
 ) -> DegreeIPD:
     """The IPD with α-policies; a Prisoner's Dilemma with T − R = P − S is required."""
-    check_social_dilemma(R, P, T, S)
+    check_social_dilemma(R, P, T, S)  # also: finite real numbers
     if not (T > R and P > S):
         raise InvalidGameError(
             f"R={R:g}, P={P:g}, T={T:g}, S={S:g}: α-policies need a Prisoner's Dilemma"
@@ -289,10 +301,15 @@ def degree_ipd(
 def continuous_dilemma(
     benefit: float = 1.0, cost: float = 1.0, noise: float = 0.0
 ) -> ContinuousDilemma:
-    """``r_i = B a_j − (C/2) a_i²`` on [0, 1]; requires 0 < B ≤ C and σ ≥ 0."""
+    """``r_i = B a_j − (C/2) a_i²`` on [0, 1]; requires 0 < B ≤ C and σ ≥ 0, all finite
+    in float32 (at most 3.4e38)."""
     _positive("benefit", benefit)
     _positive("noise", noise, strict=False)
     b, c = _concrete(benefit), _concrete(cost)
+    if c is not None and not (math.isfinite(c) and c <= _FLOAT32_MAX):
+        raise ConfigError(
+            "cost", f"{cost!r} is not accepted; accepted: a finite number C >= B (float32)"
+        )
     if c is not None and b is not None and not (math.isfinite(c) and c >= b):
         raise ConfigError(
             "cost",

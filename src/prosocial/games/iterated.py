@@ -56,7 +56,14 @@ def _payoffs(payoffs: jax.Array | None) -> jax.Array:
 
 
 def _check_gamma(gamma: float | jax.Array) -> None:
-    if not isinstance(gamma, jax.core.Tracer) and not 0.0 <= float(gamma) < 1.0:
+    if isinstance(gamma, jax.core.Tracer):
+        return
+    ok = not isinstance(gamma, bool | np.bool_ | str | bytes) and np.ndim(gamma) == 0
+    try:
+        ok = ok and 0.0 <= float(gamma) < 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ConfigError("gamma", f"{gamma!r}: accepted a discount 0 ≤ γ < 1")
 
 

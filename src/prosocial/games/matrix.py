@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from prosocial.errors import InvalidGameError
+from prosocial.errors import ConfigError, InvalidGameError
 
 COOPERATE, DEFECT = 0, 1
 
@@ -64,12 +64,27 @@ _CONDITIONS = (
 )
 
 
+def _check_real(name: str, value) -> None:
+    """Raise :class:`InvalidGameError` unless ``value`` is a finite real number (float32)."""
+    ok = not isinstance(value, bool | np.bool_ | str | bytes) and np.ndim(value) == 0
+    if ok:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            ok = False
+        else:
+            ok = bool(np.isfinite(x)) and abs(x) <= float(np.finfo(np.float32).max)
+    if not ok:
+        raise InvalidGameError(
+            f"{name}={value!r} is not accepted: accepted a finite real number (float32)"
+        )
+
+
 def check_social_dilemma(R: float, P: float, T: float, S: float) -> None:
     """Raise :class:`InvalidGameError` naming the first violated condition of §3.1.2."""
     values = {"R": R, "P": P, "T": T, "S": S}
     for name, value in values.items():
-        if not np.isfinite(value):
-            raise InvalidGameError(f"payoff {name}={value} is not a finite number")
+        _check_real(name, value)
     for description, holds in _CONDITIONS:
         if not holds(R, P, T, S):
             shown = ", ".join(f"{k}={v:g}" for k, v in values.items())
@@ -81,6 +96,8 @@ def matrix_game(R: float, P: float, T: float, S: float, *, check: bool = True) -
 
     ``check=True`` requires the four social-dilemma conditions.
     """
+    for name, value in (("R", R), ("P", P), ("T", T), ("S", S)):
+        _check_real(name, value)
     if check:
         check_social_dilemma(R, P, T, S)
     row = np.array([[R, S], [T, P]], dtype=np.float32)  # row player's payoff
@@ -91,6 +108,8 @@ def social_dilemma(
     greed: float, fear: float, *, R: float = 3.0, P: float = 1.0, check: bool = True
 ) -> jax.Array:
     """A 2×2 dilemma from greed and fear (Table 4.1): T = R + greed, S = P − fear."""
+    for name, value in (("greed", greed), ("fear", fear), ("R", R), ("P", P)):
+        _check_real(name, value)
     return matrix_game(R, P, R + greed, P - fear, check=check)
 
 
@@ -125,9 +144,13 @@ def n_player_dilemma(
     T = R + greed and S = P − fear. With N = 2 this is :func:`social_dilemma`.
     The tensor has ``N·2^N`` entries, so N is limited to 16.
     """
-    if not isinstance(n_players, int) or not 2 <= n_players <= 16:
+    if isinstance(n_players, bool) or not isinstance(n_players, int) or not 2 <= n_players <= 16:
         raise InvalidGameError(f"n_players={n_players!r}: accepted integers 2..16")
+    for name, value in (("greed", greed), ("fear", fear), ("R", R), ("P", P)):
+        _check_real(name, value)
     T, S = R + greed, P - fear
+    _check_real("T", T)  # R + greed, P - fear may overflow
+    _check_real("S", S)
     if check:
         check_social_dilemma(R, P, T, S)
     actions = joint_actions(n_players)
@@ -146,13 +169,39 @@ def joint_actions(n_players: int, n_actions: int = 2) -> np.ndarray:
 
 def validate_payoffs(payoffs: jax.Array | np.ndarray) -> None:
     """Check that ``payoffs`` is a finite ``(n, A, ..., A)`` tensor with n action axes."""
-    arr = np.asarray(payoffs)
+    try:
+        arr = np.asarray(payoffs)
+    except ValueError:  # ragged nested lists
+        raise InvalidGameError(
+            "payoffs are ragged: accepted a (n, A_1, ..., A_n) array with n action axes"
+        ) from None
+    if arr.dtype.kind not in "iuf":
+        raise InvalidGameError(f"payoffs of dtype {arr.dtype}: accepted real numbers")
     if arr.ndim < 2 or arr.shape[0] != arr.ndim - 1:
         raise InvalidGameError(
             f"payoffs of shape {arr.shape}: accepted (n, A_1, ..., A_n) with n action axes"
         )
     if not np.all(np.isfinite(arr)):
         raise InvalidGameError("payoffs contain NaN or inf: accepted finite numbers only")
+
+
+def _check_game_input(payoffs, x, field: str, ndim: int):
+    """``payoffs`` (shape-checked) and ``x`` as arrays; ``x`` must be ``(n, A)``
+    (``ndim=2``) or ``(n,)`` (``ndim=1``) for an ``(n, A, ..., A)`` tensor."""
+    if not isinstance(payoffs, jax.core.Tracer):
+        validate_payoffs(payoffs)
+    payoffs = jnp.asarray(payoffs)
+    try:
+        x = jnp.asarray(x)
+    except (TypeError, ValueError):
+        raise ConfigError(field, f"{type(x).__name__}: accepted a real array") from None
+    n, actions = payoffs.shape[0], payoffs.shape[1]
+    want = (n, actions) if ndim == 2 else (n,)
+    if x.shape != want:
+        raise ConfigError(
+            field, f"shape {x.shape}: accepted {want} for payoffs of shape {payoffs.shape}"
+        )
+    return payoffs, x
 
 
 def expected_payoffs(payoffs: jax.Array, policies: jax.Array) -> jax.Array:
@@ -165,6 +214,7 @@ def expected_payoffs(payoffs: jax.Array, policies: jax.Array) -> jax.Array:
     Returns:
         ``(n,)`` expected payoff of each player.
     """
+    payoffs, policies = _check_game_input(payoffs, policies, "policies", 2)
     n = payoffs.shape[0]
     values = payoffs
     for j in reversed(range(n)):  # contract the last action axis with π_j
@@ -178,12 +228,38 @@ def binary_policies(logits: jax.Array) -> jax.Array:
 
 
 def values_from_logits(payoffs: jax.Array, logits: jax.Array) -> jax.Array:
-    """Exact values ``V_i`` of single-logit players with logits ``θ`` (shape ``(n,)``)."""
+    """Exact values ``V_i`` of single-logit players with logits ``θ`` (shape ``(n,)``).
+
+    ``payoffs`` must be a binary ``(n, 2, ..., 2)`` tensor; a wrong shape raises
+    :class:`~prosocial.errors.ConfigError` naming ``logits`` (or ``InvalidGameError``
+    for the payoffs). Non-finite logits give non-finite values (pure array math).
+    """
+    payoffs, logits = _check_game_input(payoffs, logits, "logits", 1)
+    if payoffs.shape[1] != 2:
+        raise InvalidGameError(
+            f"payoffs of shape {payoffs.shape}: single-logit players accept binary games"
+            " only, shape (n, 2, ..., 2)"
+        )
     return expected_payoffs(payoffs, binary_policies(logits))
 
 
 def payoff_of(payoffs: jax.Array, actions: jax.Array) -> jax.Array:
-    """Realised payoffs ``U[:, a_1, ..., a_n]`` of one joint action ``a`` (shape ``(n,)``)."""
+    """Realised payoffs ``U[:, a_1, ..., a_n]`` of one joint action ``a`` (shape ``(n,)``).
+
+    ``actions`` must be ``n`` integers in ``0 .. A - 1`` (checked when concrete).
+    """
+    if not isinstance(payoffs, jax.core.Tracer):
+        validate_payoffs(payoffs)
+    payoffs = jnp.asarray(payoffs)
+    n, a = payoffs.shape[0], payoffs.shape[1]
+    if not isinstance(actions, jax.core.Tracer):
+        arr = np.asarray(actions)
+        if arr.shape != (n,) or arr.dtype.kind not in "iu" or not np.all((arr >= 0) & (arr < a)):
+            raise ConfigError(
+                "actions", f"{actions!r}: accepted {n} integers in 0 .. {a - 1}, one per player"
+            )
+    elif jnp.shape(actions) != (n,):
+        raise ConfigError("actions", f"shape {jnp.shape(actions)}: accepted ({n},)")
     return payoffs[(slice(None), *tuple(actions))]
 
 

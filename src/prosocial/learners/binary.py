@@ -7,7 +7,8 @@ every rule is element-wise over players, so this is the same as ``n`` separate l
 Two rules, selectable by name (``LEARNERS.make(name, ...)``):
 
 ``pg_critic`` — the learner of the authors' code for adaptive mechanism design
-(Baumann et al., ``Agents.py``; papers-digest §3.4): sampled play, an actor-critic with a
+(Baumann et al., ``Agents.py`` of github ``tobiasbaumann1/Adaptive_Mechanism_Design``
+and ``tobiasbaumann1/Mechanism_Design_Multi-Player``): sampled play, an actor-critic with a
 *centralised* critic ``V_i(x)`` whose input is a dummy state feature followed by every
 player's action-probability vector, ``x = [0, π_1(C), π_1(D), …, π_n(C), π_n(D)]``
 (one hidden layer of 20 ReLU units, weights N(0, 0.1), biases 0.1, then linear). With
@@ -42,6 +43,7 @@ from typing import Any, NamedTuple
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from prosocial.errors import ConfigError
@@ -90,8 +92,20 @@ def _initial_logits(n_players: int, p_init: float) -> jax.Array:
 
 
 def _check(name: str, value: float, *, low: float = 0.0, high: float | None = None) -> None:
-    top = float("inf") if high is None else high
-    if isinstance(value, (int, float)) and not low < value < top:
+    """``value`` must be a real scalar in ``(low, high)``, finite in float32 (a traced
+    value is not checked)."""
+    if isinstance(value, jax.core.Tracer):
+        return
+    top = float(jnp.finfo(jnp.float32).max) if high is None else high
+    ok = not isinstance(value, bool | str | bytes) and np.ndim(value) == 0
+    if ok:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            ok = False
+        else:
+            ok = low < x < top
+    if not ok:
         accepted = (
             f"a number in ({low:g}, {high:g})" if high is not None else f"a finite number > {low:g}"
         )

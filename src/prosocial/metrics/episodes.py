@@ -23,8 +23,10 @@ Metric keys (every one is defined in ``docs/metrics.md``):
 
 * ``social/collective_return``  Σ_i R_i, the episode's collective extrinsic return;
 * ``social/efficiency``, ``social/equality``, ``social/sustainability``, ``social/peace``:
-  Perolat et al. (2017), see :mod:`prosocial.metrics.social`; peace only for games with a
-  ``*/hit`` counter (the others have no penalty to be under);
+  Perolat et al. (2017), see :mod:`prosocial.metrics.social`; equality in its
+  ``"absolute"`` convention (divides by ``2 N Σ_i |R_i|``, 1 when every return is 0),
+  since SSD returns can be negative; peace only for games with a ``*/hit`` counter (the
+  others have no penalty to be under);
 * ``episode/length``, and ``episode/count`` (completed episodes) after averaging;
 * ``<ns>/<name>`` for every game counter ``<ns>/<name>`` in ``info``: its episode total
   summed over agents (``cleanup/waste_cleaned``, ``stag_hunt/stags``,
@@ -100,8 +102,35 @@ def _count(value: jax.Array) -> jax.Array:
     return value.astype(jnp.float32)
 
 
-@jax.jit
+def _checked_rewards(rewards):
+    """``rewards`` as an array of numbers with at least one step; concrete NaN or inf
+    entries are rejected (traced ones, inside a caller's ``jit``, give NaN metrics)."""
+    if isinstance(rewards, jax.core.Tracer):
+        return rewards
+    try:
+        rewards = jnp.asarray(rewards)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "rewards", f"{type(rewards).__name__}: accepted an array of numbers (..., T, N)"
+        ) from None
+    if rewards.dtype.kind not in "biuf":
+        raise ConfigError("rewards", f"dtype {rewards.dtype}: accepted real numbers")
+    if rewards.ndim >= 1 and rewards.size and not bool(jnp.all(jnp.isfinite(rewards))):
+        raise ConfigError("rewards", "contain NaN or inf: accepted finite numbers")
+    return rewards
+
+
 def episode_summaries(rewards, done=None, info: dict | None = None) -> dict:
+    """The episode table of a trajectory (see :func:`_episode_summaries`).
+
+    Concrete rewards must be finite (NaN or inf raise :class:`ConfigError`); traced ones
+    are not checked and give NaN metrics.
+    """
+    return _episode_summaries(_checked_rewards(rewards), done, info)
+
+
+@jax.jit
+def _episode_summaries(rewards, done=None, info: dict | None = None) -> dict:
     """The episode table of a trajectory (module docstring).
 
     Args:
@@ -113,8 +142,8 @@ def episode_summaries(rewards, done=None, info: dict | None = None) -> dict:
         info: the stacked ``info`` dict, every entry ``(..., T, ...)``.
     """
     rewards = jnp.asarray(rewards)
-    if rewards.ndim < 2:
-        raise ConfigError("rewards", f"needs shape (..., T, N), got {rewards.shape}")
+    if rewards.ndim < 2 or rewards.shape[-2] < 1 or rewards.shape[-1] < 1:
+        raise ConfigError("rewards", f"needs shape (..., T, N) with T, N >= 1, got {rewards.shape}")
     lead = rewards.shape[:-1]
     axis = rewards.ndim - 2
     if done is None:
@@ -192,7 +221,7 @@ def episode_metrics(table: dict) -> dict:
         "episode/length": length,
         "social/collective_return": social.collective_return(returns),
         "social/efficiency": social.efficiency(returns, length),
-        "social/equality": social.equality(returns),
+        "social/equality": social.equality(returns, convention="absolute"),
         "social/sustainability": social.sustainability(
             table["episode/positive_time"], table["episode/positive_steps"]
         ),
@@ -229,6 +258,11 @@ def mean_over_episodes(metrics: dict, done, axis: int | tuple[int, ...] | None =
     left out; a mean over no episode is NaN. Adds ``episode/count``.
     """
     done = jnp.asarray(done, bool)
+    for key, value in metrics.items():
+        if jnp.shape(value) != done.shape:
+            raise ConfigError(
+                "done", f"shape {done.shape}: accepted {jnp.shape(value)}, the shape of {key!r}"
+            )
     out = {}
     for key, value in metrics.items():
         valid = done & jnp.isfinite(value)
@@ -239,14 +273,19 @@ def mean_over_episodes(metrics: dict, done, axis: int | tuple[int, ...] | None =
     return out
 
 
-@jax.jit
 def trajectory_metrics(rewards, done=None, info: dict | None = None) -> dict:
     """Metrics of a trajectory, averaged over its completed episodes.
 
     Arguments as for :func:`episode_summaries`; every metric has the batch shape
-    ``rewards.shape[:-2]``.
+    ``rewards.shape[:-2]``. Concrete NaN or inf rewards raise :class:`ConfigError`
+    (a NaN episode would otherwise be left out of the averages silently).
     """
-    table = episode_summaries(rewards, done, info)
+    return _trajectory_metrics(_checked_rewards(rewards), done, info)
+
+
+@jax.jit
+def _trajectory_metrics(rewards, done=None, info: dict | None = None) -> dict:
+    table = _episode_summaries(rewards, done, info)
     return mean_over_episodes(episode_metrics(table), table["episode/done"])
 
 

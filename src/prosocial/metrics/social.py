@@ -7,11 +7,13 @@ episode of ``T`` steps in which agent ``i`` of ``N`` collects the return ``R_i``
 
 * Utilitarian efficiency  ``U = Σ_i R_i / T``, the collective return per step.
 * Equality  ``E = 1 − G``, ``G = Σ_i Σ_j |R_i − R_j| / (2 N Σ_i R_i)`` (the Gini
-  coefficient). The published formula presumes non-negative returns; prosocial divides
-  by ``2 N Σ_i |R_i|`` instead, which is the same whenever every ``R_i ≥ 0`` and keeps
-  ``E`` in ``[0, 1]`` when some return is negative (where the published ratio leaves
-  ``[0, 1]`` or divides by ``Σ_i R_i ≤ 0``); when every ``R_i = 0``, ``E = 1`` (nobody has
-  more than anybody else).
+  coefficient), in two conventions (see :func:`equality`). ``"published"`` (the default)
+  is Perolat et al.'s ratio as printed: NaN where ``Σ_i R_i ≤ 0``, where the Gini
+  coefficient is undefined. ``"absolute"`` divides by ``2 N Σ_i |R_i|`` instead, which
+  is the same whenever every ``R_i ≥ 0``, stays in ``[0, 1]`` when some return is
+  negative, and gives ``E = 1`` when every ``R_i = 0``; the episode metrics of
+  :mod:`prosocial.metrics.episodes` use it because Cleanup and Harvest returns can be
+  negative.
 * Sustainability  ``S = (1/N) Σ_i t_i``, with ``t_i`` the mean step number
   ``τ = 1 … T`` at which agent ``i`` received a positive reward: resources that last
   are collected later. ``t_i`` is undefined for an agent that never received a
@@ -27,7 +29,10 @@ Perolat et al. take the expectation over episodes; :mod:`prosocial.metrics.episo
 averages the per-episode values over the completed episodes of a rollout.
 
 Every function is pure ``jax.numpy``, takes arrays with any leading batch axes and the
-agent axis last, and returns one value per batch entry.
+agent axis last, and returns one value per batch entry. Inputs whose shapes do not match
+(e.g. a ``length`` that does not broadcast to the returns' batch shape) or that are not
+arrays of numbers raise :class:`~prosocial.errors.ConfigError` naming the argument; NaN or
+inf entries are pure array math and give NaN (or inf) for the batch entries they enter.
 """
 
 from __future__ import annotations
@@ -35,9 +40,29 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from prosocial.errors import ConfigError
 
-def _float(x) -> jax.Array:
-    return jnp.asarray(x, jnp.float32)
+
+def _float(x, field: str = "returns") -> jax.Array:
+    """``x`` as float32; a string, ragged list or other non-number raises a
+    :class:`ConfigError` naming ``field``. NaN or inf entries are pure array math here:
+    they give NaN (or inf) metrics for the entries they enter."""
+    try:
+        return jnp.asarray(x, jnp.float32)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            field, f"{type(x).__name__} {x!r:.40}: accepted an array of numbers"
+        ) from None
+
+
+def _same_batch(field: str, x: jax.Array, batch: tuple[int, ...]) -> None:
+    """``x`` must broadcast to the batch shape ``batch`` without changing it."""
+    try:
+        ok = jnp.broadcast_shapes(jnp.shape(x), batch) == tuple(batch)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(field, f"shape {jnp.shape(x)}: accepted {tuple(batch)} or () ")
 
 
 def collective_return(returns: jax.Array) -> jax.Array:
@@ -50,22 +75,66 @@ def efficiency(returns: jax.Array, length: jax.Array) -> jax.Array:
 
     ``returns`` ``(..., N)`` and the episode ``length`` ``(...)``.
     """
-    return collective_return(returns) / _float(length)
+    returns = _float(returns)
+    length = _float(length, "length")
+    _same_batch("length", length, returns.shape[:-1])
+    return collective_return(returns) / length
 
 
-def equality(returns: jax.Array) -> jax.Array:
-    """``E = 1 − Σ_i Σ_j |R_i − R_j| / (2 N Σ_i |R_i|)``, and 1 when every ``R_i = 0``."""
+EQUALITY_CONVENTIONS = ("published", "absolute")
+"""The accepted values of :func:`equality`'s ``convention``."""
+
+
+def _check_convention(convention: str) -> None:
+    if convention not in EQUALITY_CONVENTIONS:
+        raise ConfigError(
+            "convention",
+            f"got {convention!r}; accepted: " + ", ".join(repr(c) for c in EQUALITY_CONVENTIONS),
+        )
+
+
+def equality(returns: jax.Array, convention: str = "published") -> jax.Array:
+    """Equality ``E = 1 − G`` of ``returns`` ``(..., N)``, one value per leading index.
+
+    ``G`` is the Gini coefficient of the agents' returns (agent axis last; NumPy arrays
+    and lists are accepted and converted):
+
+    * ``convention="published"`` (default): Perolat et al. (NeurIPS 2017)'s formula
+      ``E = 1 − Σ_i Σ_j |R_i − R_j| / (2 N Σ_i R_i)``. It presumes non-negative returns
+      and is NaN where ``Σ_i R_i ≤ 0`` (including when every ``R_i = 0``). With a
+      negative ``R_i`` but a positive sum it is returned as computed and may be below 0.
+    * ``convention="absolute"``: ``E = 1 − Σ_i Σ_j |R_i − R_j| / (2 N Σ_i |R_i|)``, and
+      ``E = 1`` when every ``R_i = 0``. Equal to the published value whenever every
+      ``R_i ≥ 0``; always in ``[0, 1]``.
+
+    Examples: ``(2, 0)`` gives 0.5 in both; ``(3, −1)`` gives 0 (published: 8 / (2·2·2))
+    and 0.5 (absolute: 8 / (2·2·4)); ``(0, 0)`` gives NaN and 1; ``(−2, −2)`` gives NaN
+    and 1.
+
+    Raises:
+        ConfigError: ``convention`` is neither ``"published"`` nor ``"absolute"``.
+    """
+    _check_convention(convention)
     returns = _float(returns)
     n = returns.shape[-1]
     gaps = jnp.sum(jnp.abs(returns[..., :, None] - returns[..., None, :]), axis=(-2, -1))
+    if convention == "published":
+        total = jnp.sum(returns, axis=-1)
+        scale = 2.0 * n * total
+        safe = jnp.where(total > 0, scale, 1.0)
+        return jnp.where(total > 0, 1.0 - gaps / safe, jnp.nan)
     scale = 2.0 * n * jnp.sum(jnp.abs(returns), axis=-1)
     safe = jnp.where(scale > 0, scale, 1.0)
     return jnp.where(scale > 0, 1.0 - gaps / safe, 1.0)
 
 
-def gini(returns: jax.Array) -> jax.Array:
-    """The Gini coefficient ``G = 1 − E`` (see :func:`equality`)."""
-    return 1.0 - equality(returns)
+def gini(returns: jax.Array, convention: str = "published") -> jax.Array:
+    """The Gini coefficient ``G = 1 − E`` in the same ``convention`` as :func:`equality`.
+
+    NaN under ``"published"`` where ``Σ_i R_i ≤ 0``; 0 under ``"absolute"`` when every
+    ``R_i = 0``.
+    """
+    return 1.0 - equality(returns, convention)
 
 
 def sustainability(positive_time: jax.Array, positive_steps: jax.Array) -> jax.Array:
@@ -75,9 +144,14 @@ def sustainability(positive_time: jax.Array, positive_steps: jax.Array) -> jax.A
     reward and ``positive_time`` sums their step numbers ``τ`` (1-based). Agents with no
     positive reward are left out of the mean; NaN when no agent had one.
     """
-    steps = _float(positive_steps)
+    steps = _float(positive_steps, "positive_steps")
+    time = _float(positive_time, "positive_time")
+    if time.shape != steps.shape:
+        raise ConfigError(
+            "positive_time", f"shape {time.shape}: accepted {steps.shape} like positive_steps"
+        )
     rewarded = steps > 0
-    t = _float(positive_time) / jnp.where(rewarded, steps, 1.0)
+    t = time / jnp.where(rewarded, steps, 1.0)
     count = jnp.sum(rewarded, axis=-1)
     total = jnp.sum(jnp.where(rewarded, t, 0.0), axis=-1)
     return jnp.where(count > 0, total / jnp.maximum(count, 1), jnp.nan)
@@ -89,7 +163,8 @@ def peace(penalty_steps: jax.Array, length: jax.Array) -> jax.Array:
     ``penalty_steps`` ``(..., N)``: the steps each agent spent under penalty; ``length``
     ``(...)``: the episode length ``T``.
     """
-    steps = _float(penalty_steps)
+    steps = _float(penalty_steps, "penalty_steps")
     n = steps.shape[-1]
-    length = _float(length)
+    length = _float(length, "length")
+    _same_batch("length", length, steps.shape[:-1])
     return (n * length - jnp.sum(steps, axis=-1)) / length

@@ -2,7 +2,6 @@
 
 from prosocial.planner.amd import (
     INPUTS,
-    VALUES,
     OpponentModel,
     estimated_logits,
     estimated_loss,
@@ -21,11 +20,14 @@ from prosocial.planner.amd import (
     transfer_table,
     welfare_gradient,
 )
+from prosocial.planner.rules import PLANNERS, PlannerRule, Round
 
 __all__ = [
     "INPUTS",
-    "VALUES",
+    "PLANNERS",
     "OpponentModel",
+    "PlannerRule",
+    "Round",
     "estimated_logits",
     "estimated_loss",
     "exact_loss",

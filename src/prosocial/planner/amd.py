@@ -2,15 +2,18 @@
 
 Source: T. Baumann, T. Graepel, J. Shawe-Taylor, *Adaptive Mechanism Design: Learning to
 Promote Cooperation* (IJCNN 2020; arXiv 1806.04067), thesis chapter 4, and the authors'
-code (papers-digest §3).
+code (github ``tobiasbaumann1/Adaptive_Mechanism_Design`` at 8119f40, two players, and
+``tobiasbaumann1/Mechanism_Design_Multi-Player`` at a1b02f9, N players; both
+``Planning_Agent.py``).
 
 The planner observes the joint action ``a`` and pays player ``i`` an extra reward
 ``r_p,i(a) = 2c(σ(z_i) − ½) ∈ (−c, c)`` with ``z = W·1[a = C] + b`` (one dense layer,
-weights and biases N(0, 0.1), §3.3 of the digest), so ``|r_p,i| ≤ c``. In the
-*revenue-neutral* setting the transfers are centred, ``r_p ← r_p − mean(r_p)``, so they
-sum to exactly zero (then ``|r_p,i| < 2c``, as in the authors' code). With
-``inputs="own"`` the planner sees only the player's own action and shares one output
-across players (the symmetric N-player planner of the authors' multi-player code).
+weights and biases N(0, 0.1), as in the authors' ``Planning_Agent.py``), so
+``|r_p,i| ≤ c``. In the *revenue-neutral* setting the transfers are centred,
+``r_p ← r_p − mean(r_p)``, so they sum to exactly zero (then ``|r_p,i| < 2c``, as in the
+authors' code). With ``inputs="own"`` the planner sees only the player's own action and
+shares one output across players (the symmetric N-player planner of the authors'
+multi-player code).
 
 Learners take a naive gradient step ``Δθ_i = η_i ∇_i(V_i + V_i^p)`` (eq. 4.1). The planner
 maximises the welfare ``V = Σ_i V_i`` after that step; to first order (eq. 4.2–4.3)
@@ -64,7 +67,6 @@ from prosocial.games.matrix import COOPERATE, joint_actions
 from prosocial.learners.binary import score
 
 INPUTS = ("joint", "own")
-VALUES = ("exact", "estimated", "linearised")
 
 
 class OpponentModel(NamedTuple):
@@ -226,10 +228,10 @@ def linearised_loss(
 
     ``∇_i V_i^p ≈ σ'(θ_i) ∂r_p,i/∂x_i`` at ``x = 1[a = C]`` (the planner's action input
     treated as continuous), ``∇_i V`` exact, and the cost on the sampled ``r_p``
-    (papers-digest §3.2). In the revenue-neutral setting the code centres the transfers
-    only where it pays them, so the slope is that of the *uncentred* output while the cost
-    is on the centred one; we keep that too. Kept to reproduce the published numbers
-    beside eq. 4.3.
+    (the authors' ``Planning_Agent.py``, ``value_fn_variant='exact'``). In the
+    revenue-neutral setting the code centres the transfers only where it pays them, so
+    the slope is that of the *uncentred* output while the cost is on the centred one; we
+    keep that too. Kept to reproduce the published numbers beside eq. 4.3.
     """
     coop = (actions == COOPERATE).astype(jnp.float32)
     slope = jnp.diagonal(

@@ -1,48 +1,62 @@
-"""Shared helpers for figures drawn from run directories (never from live objects)."""
+"""Shared helpers for figures drawn from run directories (never from live objects).
+
+Nothing here touches matplotlib's global state: figures are ``matplotlib.figure.Figure``
+objects drawn under :data:`STYLE` with ``matplotlib.rc_context`` and saved by their own
+canvas, so importing prosocial never changes a user's matplotlib settings.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
-from prosocial.experiments.presets import read_csv
+STYLE = {
+    "figure.dpi": 150,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "font.size": 9,
+    "legend.frameon": False,
+}
 
-plt.rcParams.update(
-    {
-        "figure.dpi": 150,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "font.size": 9,
-        "legend.frameon": False,
-    }
-)
+
+def read_csv(path: Path) -> dict[str, np.ndarray]:
+    """Columns of a metrics file: numbers as floats, text as strings."""
+    with Path(path).open() as f:
+        names = f.readline().rstrip("\n").split(",")
+        rows = [line.rstrip("\n").split(",") for line in f if line.strip()]
+    out = {}
+    for i, name in enumerate(names):
+        col = np.array([r[i] for r in rows])
+        try:
+            out[name] = col.astype(float)
+        except ValueError:
+            out[name] = col
+    return out
 
 
 def load(run_dir: Path) -> tuple[dict, dict, dict]:
     """``(metrics columns, summary, config)`` of a run directory."""
     run_dir = Path(run_dir)
+    summary_path = run_dir / "summary.json"
     return (
         read_csv(run_dir / "metrics.csv"),
-        json.loads((run_dir / "summary.json").read_text()),
+        json.loads(summary_path.read_text()) if summary_path.exists() else {},
         json.loads((run_dir / "config.json").read_text())["config"],
     )
 
 
-def series(cols: dict, cell: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(episodes, values (seeds, rows))`` of one column of one cell."""
+def series(cols: dict, cell: str, name: str, x: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(x values, values (seeds, rows))`` of one column of one cell."""
     mask = cols["cell"] == cell
-    seeds = cols["seed"][mask]
-    n_seeds = len(np.unique(seeds))
+    n_seeds = len(np.unique(cols["seed"][mask]))
     values = cols[name][mask].reshape(n_seeds, -1)
-    return cols["episode"][mask].reshape(n_seeds, -1)[0], values
+    return cols[x][mask].reshape(n_seeds, -1)[0], values
 
 
 def band(ax, x, values, label=None, color=None, limits=(-np.inf, np.inf), **kw):
@@ -54,11 +68,23 @@ def band(ax, x, values, label=None, color=None, limits=(-np.inf, np.inf), **kw):
     return line
 
 
+@contextmanager
+def figure(**kwargs) -> Iterator:
+    """A ``matplotlib.figure.Figure`` under :data:`STYLE`, without pyplot."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(STYLE):
+        yield Figure(**kwargs)
+
+
 def save(fig, run_dir: Path, name: str, tight: bool = True) -> Path:
+    import matplotlib
+
     path = Path(run_dir) / "figures" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    if tight:
-        fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with matplotlib.rc_context(STYLE):
+        if tight:
+            fig.tight_layout()
+        fig.savefig(path)
     return path

@@ -59,6 +59,12 @@ class Estimator(NamedTuple):
     estimate: Callable[[Any, jax.Array], jax.Array]
 
 
+MAX_GRID = 100_000
+"""At most this many grid points of β in :func:`bayes`."""
+MAX_ITERS = 1000
+"""At most this many bisection steps in :func:`reward_inversion` (float32 needs ~30)."""
+
+
 def _number(field: str, value: Any, low: float, high: float, *, open_low: bool = False) -> None:
     if isinstance(value, jax.core.Tracer):
         return
@@ -103,8 +109,10 @@ def bayes(
         min_noise: the smallest action noise the continuous game's likelihood assumes.
         forget: pull toward the prior before each update, in [0, 1); 0 is eq. 5.1.
     """
-    if isinstance(grid, bool) or not isinstance(grid, int) or grid < 2:
-        raise ConfigError("bayes.grid", f"{grid!r} is not accepted; accepted: an integer >= 2")
+    if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= MAX_GRID:
+        raise ConfigError(
+            "bayes.grid", f"{grid!r} is not accepted; accepted: an integer in 2 .. {MAX_GRID}"
+        )
     if not (isinstance(prior, (tuple, list)) and len(prior) == 2):
         raise ConfigError("bayes.prior", f"{prior!r} is not accepted; accepted: a pair (a, b)")
     for name, value in zip(("a", "b"), prior, strict=True):
@@ -190,8 +198,11 @@ def reward_inversion(
         raise ConfigError(
             "reward.own", f"{own!r} is not accepted; accepted: {', '.join(OWN_DEGREE)}"
         )
-    if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
-        raise ConfigError("reward.iters", f"{iters!r} is not accepted; accepted: an integer >= 1")
+    if isinstance(iters, bool) or not isinstance(iters, int) or not 1 <= iters <= MAX_ITERS:
+        raise ConfigError(
+            "reward.iters",
+            f"{iters!r} is not accepted; accepted: an integer in 1 .. {MAX_ITERS}",
+        )
 
     def smooth(state: RewardState, previous: jax.Array, new: jax.Array) -> jax.Array:
         return jnp.where(state.count == 0, new, tau * new + (1.0 - tau) * previous).astype(F32)

@@ -62,6 +62,17 @@ def gradual_tft(
 
     The probe is ``[α, β̂]`` after the round's update.
     """
+    if not callable(getattr(game, "value", None)):
+        raise ConfigError(
+            "gradual_tft.game",
+            f"{game!r:.60} is not accepted; accepted: a game of prosocial.games.degrees",
+        )
+    if not isinstance(estimator, str | Estimator):
+        raise ConfigError(
+            "gradual_tft.estimator",
+            f"{estimator!r} is not accepted; accepted: {', '.join(ESTIMATOR_NAMES)}"
+            " or an Estimator",
+        )
     if isinstance(estimator, str):
         if estimator not in ESTIMATOR_NAMES:
             raise ConfigError(

@@ -37,6 +37,7 @@ action noise in the levels' dynamics; the learner starts from w ~ N(0, init_stdÂ
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -119,6 +120,12 @@ def reactive_learner(
             None: 0.1 in the continuous game, 0 in the IPD.
         init_std: standard deviation of the initial logits.
     """
+    if not callable(getattr(game, "reactive_values", None)):
+        raise ConfigError(
+            "learner.game",
+            f"{game!r:.60} is not accepted; accepted: a game of prosocial.games.degrees"
+            " (degree_ipd(), continuous_dilemma())",
+        )
     if method not in METHODS:
         raise ConfigError(
             "learner.method", f"{method!r} is not accepted; accepted: {', '.join(METHODS)}"
@@ -135,9 +142,11 @@ def reactive_learner(
         if isinstance(value, jax.core.Tracer):
             continue
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not (ok and 0 <= value <= high):
+        if not (ok and math.isfinite(value) and 0 <= value <= high):
             raise ConfigError(
-                field, f"{value!r} is not accepted; accepted: a number in [0, {high:g}]"
+                field,
+                f"{value!r} is not accepted; accepted: a "
+                + ("finite number >= 0" if math.isinf(high) else f"number in [0, {high:g}]"),
             )
     if not isinstance(prior, jax.core.Tracer) and prior == 0:
         raise ConfigError("learner.prior", "0 is not accepted; accepted: a number > 0")

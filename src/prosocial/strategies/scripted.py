@@ -145,6 +145,11 @@ class WSLSState(NamedTuple):
 
 def wsls(game: Any) -> Strategy:
     """Win-stay, lose-shift with aspiration ``game.aspiration`` ((R + P)/2 in the IPD)."""
+    if not hasattr(game, "aspiration"):
+        raise ConfigError(
+            "wsls.game",
+            f"{game!r:.60} is not accepted; accepted: a game of prosocial.games.degrees",
+        )
     aspiration = game.aspiration
 
     def init(key: jax.Array) -> WSLSState:

@@ -12,19 +12,19 @@ planner turns off) are :class:`Dynamic` data, so many cells of a table run as on
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from prosocial.errors import ConfigError
-from prosocial.experiments.checks import choice, integer, number
+from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.program import PROGRAMS, Program, seed_keys
+from prosocial.experiments.program import train as run_program
 from prosocial.games.matrix import (
     TABLE_4_1,
     n_player_dilemma,
@@ -33,100 +33,88 @@ from prosocial.games.matrix import (
 )
 from prosocial.learners.binary import LEARNERS, LearnerState, Transition
 from prosocial.planner import amd as planner
+from prosocial.planner.amd import INPUTS as PLANNER_INPUTS
+from prosocial.planner.rules import PLANNERS, Round
 
 GAMES = tuple(TABLE_4_1)
-PLANNERS = ("none", *planner.VALUES)
+PLANNER_CHOICES = ("none", "exact", "estimated", "linearised")
 BASELINES = ("fixed", "learned")
 LEARNER_ORDER = ("pg_critic", "exact_gradient")
+CHUNK_EPISODES = 1000
+"""Episodes per compiled call: the runner reports progress and checkpoints between them."""
 
 
 @dataclass(frozen=True)
-class AMDConfig:
-    """One adaptive-mechanism-design run (defaults: thesis §4.2 and the authors' code).
+class AMDConfig(Config):
+    """One adaptive-mechanism-design run (defaults: thesis §4.2 and the authors' code)."""
 
-    Attributes:
-        game: a game of Table 4.1: prisoners_dilemma, chicken or stag_hunt.
-        greed: override the game's greed T − R (None: Table 4.1).
-        fear: override the game's fear P − S (None: Table 4.1).
-        n_players: number of learners; above 2 the N-player dilemma of footnote 4.
-        episodes: rounds of the one-shot game played in total.
-        turn_off_after: the planner stops after this many episodes (None: never).
-        learner: pg_critic (the authors' actor-critic) or exact_gradient.
-        learner_lr: the learners' step size η_i (also used in the planner's look-ahead).
-        p_init: initial probability of cooperation of every learner.
-        planner: none, exact (eq. 4.3), estimated (eq. 4.5) or linearised (the authors'
-            coded exact variant).
-        planner_lr: the planner's Adam step size η_p.
-        max_reward: the bound c on every extra reward, |r_p,i| ≤ c.
-        cost: the cost parameter α of eq. 4.7.
-        revenue_neutral: transfers are centred so that they sum to zero.
-        planner_inputs: joint (sees every action) or own (sees the player's own action).
-        opponent_model: the planner estimates the learners' logits from their actions.
-        om_decay: discount of past actions in the opponent model's likelihood.
-        samples: plays per step behind the estimated planner's gradient estimates.
-        baseline: the estimated planner's welfare baseline: fixed or learned.
-        baseline_value: the fixed baseline (None: T + S − 0.1, as in the authors' code).
-        seeds: independent runs, vmapped.
-        seed: the first PRNG seed.
-        log_every: episodes between logged rows.
-    """
+    game: str = option("prisoners_dilemma", "a game of Table 4.1", choices=GAMES)
+    greed: float | None = option(
+        None, "override the game's greed T − R (none: Table 4.1)", low=-100.0, high=100.0
+    )
+    fear: float | None = option(
+        None, "override the game's fear P − S (none: Table 4.1)", low=-100.0, high=100.0
+    )
+    n_players: int = option(2, "learners; above 2 the N-player dilemma", low=2, high=16)
+    episodes: int = option(4000, "rounds of the one-shot game played in total", low=1, high=10**8)
+    turn_off_after: int | None = option(
+        None, "the planner stops after this many episodes (none: never)", low=0, high=10**8
+    )
+    learner: str = option("pg_critic", "the learners' rule", choices=LEARNER_ORDER)
+    learner_lr: float = option(
+        0.01, "the learners' step size η_i", low=0.0, strict=True, high=100.0
+    )
+    p_init: float = option(
+        0.25, "initial probability of cooperation", low=0.0, strict=True, high=0.999
+    )
+    planner: str = option("exact", "the planner's rule (none: no planner)", choices=PLANNER_CHOICES)
+    planner_lr: float = option(
+        0.01, "the planner's Adam step size η_p", low=0.0, strict=True, high=100.0
+    )
+    max_reward: float = option(
+        3.0, "the bound c on every extra reward", low=0.0, strict=True, high=1000.0
+    )
+    cost: float = option(0.0002, "the cost parameter α of eq. 4.7", low=0.0, high=1000.0)
+    revenue_neutral: bool = option(False, "transfers are centred so that they sum to zero")
+    planner_inputs: str = option(
+        "joint", "the planner sees every action or the player's own", choices=PLANNER_INPUTS
+    )
+    opponent_model: bool = option(False, "the planner estimates the logits from actions")
+    om_decay: float = option(
+        0.99, "discount of past actions in the opponent model", low=0.0, strict=True, high=1.0
+    )
+    samples: int = option(1, "plays per step behind the estimated planner", low=1, high=1024)
+    baseline: str = option("fixed", "the estimated planner's welfare baseline", choices=BASELINES)
+    baseline_value: float | None = option(
+        None, "the fixed baseline (none: T + S − 0.1, the authors' code)", low=-1e4, high=1e4
+    )
+    seeds: int = seeds_option(10)
+    seed: int = seed_option()
+    log_every: int = option(10, "episodes between logged rows", low=1, high=10**8)
 
-    game: str = "prisoners_dilemma"
-    greed: float | None = None
-    fear: float | None = None
-    n_players: int = 2
-    episodes: int = 4000
-    turn_off_after: int | None = None
-    learner: str = "pg_critic"
-    learner_lr: float = 0.01
-    p_init: float = 0.25
-    planner: str = "exact"
-    planner_lr: float = 0.01
-    max_reward: float = 3.0
-    cost: float = 0.0002
-    revenue_neutral: bool = False
-    planner_inputs: str = "joint"
-    opponent_model: bool = False
-    om_decay: float = 0.99
-    samples: int = 1
-    baseline: str = "fixed"
-    baseline_value: float | None = None
-    seeds: int = 10
-    seed: int = 0
-    log_every: int = 10
-
-    def __post_init__(self) -> None:
-        choice("game", self.game, GAMES)
-        choice("learner", self.learner, LEARNER_ORDER)
-        choice("planner", self.planner, PLANNERS)
-        choice("planner_inputs", self.planner_inputs, planner.INPUTS)
-        choice("baseline", self.baseline, BASELINES)
-        integer("n_players", self.n_players, 2, 16)
-        integer("episodes", self.episodes, 1)
-        integer("seeds", self.seeds, 1)
-        integer("samples", self.samples, 1)
-        integer("log_every", self.log_every, 1)
-        integer("seed", self.seed, 0)
+    def check(self) -> None:
         if self.episodes % self.log_every:
             raise ConfigError(
-                "log_every", f"{self.log_every} does not divide episodes={self.episodes}"
+                "log_every",
+                f"{self.log_every} does not divide episodes={self.episodes}; accepted: a divisor",
             )
-        if self.turn_off_after is not None:
-            integer("turn_off_after", self.turn_off_after, 0, self.episodes)
-        for name in ("learner_lr", "planner_lr", "max_reward"):
-            number(name, getattr(self, name), low=0.0, strict=True)
-        number("cost", self.cost, low=0.0, strict=False)
-        if not 0 < self.p_init < 1:
-            raise ConfigError("p_init", f"{self.p_init!r} is not accepted; accepted: (0, 1)")
-        if not 0 < self.om_decay <= 1:
-            raise ConfigError("om_decay", f"{self.om_decay!r} is not accepted; accepted: (0, 1]")
-        for name in ("greed", "fear"):
-            value = getattr(self, name)
-            if value is not None and not (
-                isinstance(value, (int, float)) and abs(value) < float("inf")
-            ):
-                raise ConfigError(name, f"{value!r} is not accepted; accepted: a finite number")
+        if self.turn_off_after is not None and self.turn_off_after > self.episodes:
+            raise ConfigError(
+                "turn_off_after",
+                f"{self.turn_off_after} is not accepted; accepted: at most episodes="
+                f"{self.episodes}",
+            )
+        if self.seed + self.seeds - 1 > 2**32 - 1:
+            raise ConfigError("seed", f"{self.seed} + {self.seeds} seeds leave the uint32 range")
         self.payoffs()  # raises when greed/fear make no social dilemma
+
+    @property
+    def payoff_source(self) -> str:
+        """``table_4_1`` when greed and fear are the game's values in Table 4.1, else
+        ``override``: the paper's numbers hold only for the former."""
+        table = TABLE_4_1[self.game]
+        same = self.greed_fear == (table["greed"], table["fear"])
+        return "table_4_1" if same else "override"
 
     @property
     def greed_fear(self) -> tuple[float, float]:
@@ -264,43 +252,39 @@ def current_logits(state: RunState, dyn: Dynamic) -> jax.Array:
 
 
 def _planner_gradient(static, dyn, state, seen, actions, rewards, key):
-    """The gradient of the cell's planner loss, and the new learned baseline."""
-    n, c, rn, inputs = static.n_players, dyn.max_reward, dyn.revenue_neutral, static.planner_inputs
-    params = state.planner.params
+    """The gradient of the cell's planner loss (its rule from ``PLANNERS``), and the new
+    learned baseline."""
+    n = static.n_players
     old = state.planner.baseline
-    grads = {}
-    if "exact" in static.planners:
-        grads["exact"] = jax.grad(planner.exact_loss)(
-            params, seen, dyn.payoffs, dyn.learner_lr, c, dyn.cost, rn, inputs
+    rules = [PLANNERS.make(name) for name in static.planners]
+    plays, game_rewards = actions[None], rewards[None]
+    weights, baseline = jnp.ones((1,)), old
+    sampled = any(rule.sampled for rule in rules)
+    if sampled:
+        more = jax.random.uniform(key, (static.max_samples - 1, n)) >= jax.nn.sigmoid(seen)[None]
+        plays = jnp.concatenate([actions[None], more.astype(jnp.int32)])
+        weights = (jnp.arange(static.max_samples) < dyn.samples) / dyn.samples
+        game_rewards = jnp.concatenate(
+            [rewards[None], jax.vmap(lambda a: payoff_of(dyn.payoffs, a))(plays[1:])]
         )
-    if "linearised" in static.planners:
-        grads["linearised"] = jax.grad(planner.linearised_loss)(
-            params, seen, actions, dyn.payoffs, dyn.learner_lr, c, dyn.cost, rn, inputs
-        )
-    if "estimated" not in static.planners:
-        return _select(dyn.planner, [grads[p] for p in static.planners]), old
-    more = jax.random.uniform(key, (static.max_samples - 1, n)) >= jax.nn.sigmoid(seen)[None]
-    plays = jnp.concatenate([actions[None], more.astype(jnp.int32)])
-    weights = (jnp.arange(static.max_samples) < dyn.samples) / dyn.samples
-    game_rewards = jnp.concatenate(
-        [rewards[None], jax.vmap(lambda a: payoff_of(dyn.payoffs, a))(plays[1:])]
-    )
-    baseline = jnp.where(dyn.learned_baseline > 0, old, dyn.baseline_value)
-    grads["estimated"] = jax.grad(planner.estimated_loss)(
-        params,
+        baseline = jnp.where(dyn.learned_baseline > 0, old, dyn.baseline_value)
+    round_ = Round(
         seen,
+        actions,
         plays,
         game_rewards,
-        baseline,
-        dyn.learner_lr,
-        c,
-        dyn.cost,
-        rn,
-        inputs,
         weights,
+        baseline,
+        dyn.payoffs,
+        dyn.learner_lr,
+        dyn.max_reward,
+        dyn.cost,
+        dyn.revenue_neutral,
     )
-    new_baseline = old + 0.05 * (weights @ game_rewards.sum(axis=1) - old)
-    return _select(dyn.planner, [grads[p] for p in static.planners]), new_baseline
+    grads = [rule.gradient(state.planner.params, round_, static.planner_inputs) for rule in rules]
+    if sampled:
+        old = old + 0.05 * (weights @ game_rewards.sum(axis=1) - old)
+    return _select(dyn.planner, grads), old
 
 
 def _episode(static: Static, dyn: Dynamic, state: RunState) -> tuple[RunState, dict]:
@@ -361,41 +345,38 @@ def advance(static: Static, dyn: Dynamic, state: RunState, rows: int) -> tuple[R
             lambda s, _: _episode(static, dyn, s), state, None, length=static.log_every
         )
         logits = current_logits(state, dyn)
+        p_coop = jax.nn.sigmoid(logits)
         row = {
             "episode": state.episode,
-            "p_coop": jax.nn.sigmoid(logits),
-            "welfare": values_from_logits(dyn.payoffs, logits).sum(),
-            "extra_abs": outs["extra_abs"].mean(),
-            "extra_sum": outs["extra_sum"].mean(),
-            "td_error": outs["td_error"].mean(),
-            "table": outs["table"][-1],
+            "policy/p_coop": p_coop,
+            "social/p_coop_mean": p_coop.mean(),
+            "social/welfare": values_from_logits(dyn.payoffs, logits).sum(),
+            "planner/extra_abs": outs["extra_abs"].mean(),
+            "planner/extra_sum": outs["extra_sum"].mean(),
+            "learner/td_error": outs["td_error"].mean(),
         }
+        if static.n_players == 2:
+            # what the planner would pay player 1 on each joint action (Figure 4.1b), and
+            # the greed and fear of the game those payments make (Figure 4.1c)
+            pay = outs["table"][-1]
+            u = dyn.payoffs[0]  # player 1's payoffs u[a_1, a_2], action 0 = C
+            row["planner/pay_player0"] = pay
+            row["planner/greed"] = (u[1, 0] + pay[2]) - (u[0, 0] + pay[0])
+            row["planner/fear"] = (u[1, 1] + pay[3]) - (u[0, 1] + pay[1])
         return state, row
 
     return jax.lax.scan(block, state, None, length=rows)
 
 
-@partial(jax.jit, static_argnums=(0,))
-def _init_batch(static: Static, dyn: Dynamic, keys: jax.Array) -> RunState:
-    # dyn: one entry per cell; keys: (cells, seeds, 2)
-    return jax.vmap(lambda d, ks: jax.vmap(lambda k: init(static, d, k))(ks))(dyn, keys)
-
-
-@partial(jax.jit, static_argnums=(0, 3))
-def _advance_batch(static: Static, dyn: Dynamic, state: RunState, rows: int):
-    return jax.vmap(lambda d, ss: jax.vmap(lambda s: advance(static, d, s, rows))(ss))(dyn, state)
-
-
 def _static(configs: Sequence[AMDConfig]) -> Static:
     first = configs[0]
-    shared = ("n_players", "planner_inputs", "log_every", "seeds", "seed")
     for cfg in configs:
-        for name in shared:
+        for name in GROUP_FIELDS:
             if getattr(cfg, name) != getattr(first, name):
                 raise ConfigError(
                     name,
                     f"{getattr(cfg, name)!r} differs from {getattr(first, name)!r}; configs run "
-                    f"as one batch must share {', '.join(shared)}",
+                    f"as one batch must share {', '.join(GROUP_FIELDS)}",
                 )
     return Static(
         first.n_players,
@@ -407,55 +388,27 @@ def _static(configs: Sequence[AMDConfig]) -> Static:
     )
 
 
+GROUP_FIELDS = ("n_players", "planner_inputs", "log_every", "seeds", "seed", "episodes")
+"""Cells that agree on these run as one compiled program (the rest is data). Cells of
+different lengths could share one (a cell stops changing after its own episodes), but a
+short cell would then be carried through the long ones' episodes for nothing."""
+
+PROGRAM = Program(
+    name="amd",
+    x="episode",
+    group=lambda c: tuple(getattr(c, f) for f in GROUP_FIELDS),
+    static=_static,
+    dynamic=lambda c, static: c.dynamic(static),
+    inputs=lambda c: seed_keys(c.seed, c.seeds),
+    init=init,
+    advance=advance,
+    rows=lambda c: c.episodes // c.log_every,
+    chunk=lambda c, every: max(1, (every or CHUNK_EPISODES) // c.log_every),
+    labels=(("planner/pay_player0", ("CC", "CD", "DC", "DD")),),
+)
+PROGRAMS.register("amd", lambda: PROGRAM)
+
+
 def train(config: AMDConfig, key: jax.Array) -> tuple[RunState, dict]:
     """One run: ``(final_state, metrics)``, metrics with one row per ``log_every``."""
-    static = _static([config])
-    dyn = config.dynamic(static)
-    state = init(static, dyn, key)
-    return advance(static, dyn, state, config.episodes // config.log_every)
-
-
-def run_cells(
-    configs: Sequence[AMDConfig],
-    chunk: int = 1000,
-    on_progress: Callable[[int], None] | None = None,
-) -> tuple[RunState, dict]:
-    """Run several configs with all their seeds as one vmapped batch.
-
-    The configs must share the player count, the planner's inputs, the logging interval
-    and the seeds (``seed, seed+1, …`` for every cell, so cells are compared on the same
-    keys). Everything else may differ between cells, the episode count included: a cell
-    stops changing after its own episodes, and its rows after that repeat its final state.
-
-    A batch whose probabilities become NaN or inf stops after the chunk where that
-    happened; the rows up to it are kept (``divergence`` in the presets says where).
-
-    Returns:
-        the final states and the metrics; every leaf has leading axes ``(cells, seeds)``,
-        and metric leaves a ``rows`` axis next (rows of the longest cell, fewer if the
-        batch diverged).
-    """
-    static = _static(configs)
-    seeds, seed = configs[0].seeds, configs[0].seed
-    dyn = jax.tree.map(lambda *xs: jnp.stack(xs), *[c.dynamic(static) for c in configs])
-    keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(seed, seed + seeds))
-    keys = jnp.broadcast_to(keys, (len(configs), *keys.shape))
-    state = _init_batch(static, dyn, keys)
-    rows_per_chunk = max(1, chunk // static.log_every)
-    total_rows = max(c.episodes for c in configs) // static.log_every
-    pieces, done = [], 0
-    while done < total_rows:
-        state, metrics = _advance_batch(static, dyn, state, rows_per_chunk)
-        pieces.append(jax.device_get(metrics))
-        done += rows_per_chunk
-        if on_progress is not None:
-            on_progress(rows_per_chunk * static.log_every * len(configs) * seeds)
-        if not np.isfinite(pieces[-1]["p_coop"]).all():
-            break
-    metrics = jax.tree.map(lambda *xs: np.concatenate(xs, axis=2)[:, :, :total_rows], *pieces)
-    return state, metrics
-
-
-def with_fields(config: AMDConfig, **changes: Any) -> AMDConfig:
-    """``dataclasses.replace`` that re-validates."""
-    return dataclasses.replace(config, **changes)
+    return run_program(PROGRAM, config, key)

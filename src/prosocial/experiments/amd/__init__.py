@@ -1,0 +1,5 @@
+"""Adaptive mechanism design (thesis chapter 4): the training program and its presets."""
+
+from prosocial.experiments.amd.program import AMDConfig, RunState, train
+
+__all__ = ["AMDConfig", "RunState", "train"]
