@@ -49,6 +49,8 @@ from prosocial.cli import main
         (["reproduce", "amdx"], "unknown group 'amdx'; accepted:"),
         (["run", "amd-table-4.2", "--resume", "/nonexistent/run"], "resume: '/nonexistent/run'"),
         (["launch"], "unknown command 'launch'"),
+        (["run", "amd-figure-4.1", "--track", "nope"], "track: 'nope' is not accepted"),
+        (["run", "amd-figure-4.1", "--checkpoint-every", "0"], "checkpoint_every: 0 is not"),
         (["render", "coin_game", "--scale", "1000"], "scale:"),
         (["render", "coin_game", "--steps", "1000000000"], "steps:"),
         (["render", "coin_game", "--num_agents", "2.5"], "coin_game.num_agents: '2.5'"),
@@ -193,6 +195,8 @@ def test_an_interrupted_run_resumes_to_byte_identical_files(tmp_path):
     whole = _cli([*RUN, "--out", str(tmp_path / "whole")], env)
     assert whole.wait(300) == 0, whole.communicate()
     (done,) = (tmp_path / "whole" / "amd-figure-4.1").iterdir()
+    cached = sorted((tmp_path / "cache").iterdir())
+    assert cached  # the compiled programs were kept for the runs below
     for sig in (signal.SIGINT, signal.SIGKILL):
         root = tmp_path / sig.name
         cut = _cli([*RUN, "--out", str(root)], env)
@@ -210,3 +214,4 @@ def test_an_interrupted_run_resumes_to_byte_identical_files(tmp_path):
         assert again.wait(300) == 0, again.communicate()
         for name in ("metrics.csv", "summary.json"):
             assert (run_dir / name).read_bytes() == (done / name).read_bytes(), (sig, name)
+    assert sorted((tmp_path / "cache").iterdir()) == cached  # nothing compiled again

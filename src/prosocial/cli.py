@@ -222,10 +222,10 @@ def _execute(
 
     from prosocial import experiments
     from prosocial.experiments.runner import Options, run
-    from prosocial.experiments.tracking import make_sinks
+    from prosocial.experiments.tracking import check_names, make_sinks
 
     pairs = _pairs(values)
-    names = [t.strip() for t in track.split(",") if t.strip()]
+    names = check_names([t.strip() for t in track.split(",") if t.strip()])
     if resume is not None and not (resume / "config.json").is_file():
         raise ConfigError(
             "resume",
@@ -665,6 +665,7 @@ def build() -> click.Group:
             "list",
             callback=_list,
             help="every registered game, learner, strategy, environment and preset",
+            short_help="every registered family and preset",
         )
     )
     root.add_command(
@@ -714,6 +715,7 @@ def build() -> click.Group:
                 ),
             ],
             help="aggregate run directories into one table with 95% intervals and one figure",
+            short_help="one table and figure from run directories",
         )
     )
     root.add_command(

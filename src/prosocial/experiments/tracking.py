@@ -171,7 +171,7 @@ class WandbSink:
             self._run.finish()
 
 
-def _check_names(names: Sequence[str]) -> list[str]:
+def check_names(names: Sequence[str]) -> list[str]:
     if isinstance(names, str):
         names = [part.strip() for part in names.split(",") if part.strip()]
     seen: list[str] = []
@@ -201,7 +201,7 @@ def make_sinks(names: Sequence[str], run_dir: Path, run_name: str, config: dict)
             before any sink is made.
         ProsocialError: when a sink's optional dependency is not installed.
     """
-    checked = _check_names(names)
+    checked = check_names(names)
     run_dir = Path(run_dir)
     sinks: list[Sink] = []
     try:

@@ -67,7 +67,7 @@ def aga_toy_game(variant: str = "seed") -> LossesFn:
     return losses
 
 
-def _concrete(value: float | jax.Array) -> float | None:
+def concrete_scalar(value: float | jax.Array) -> float | None:
     """``value`` as a float, or None when it is traced (and so cannot be checked); NaN
     for what is not a real scalar (a string, None, a list), which every check rejects."""
     if isinstance(value, jax.core.Tracer):
@@ -86,7 +86,7 @@ def check_public_goods(
     """Raise :class:`ConfigError` unless the parameters make a public goods dilemma."""
     if isinstance(n_players, bool) or not isinstance(n_players, int) or n_players < 2:
         raise ConfigError("n_players", f"{n_players!r}: accepted integers ≥ 2")
-    b, c = _concrete(endowment), _concrete(multiplier)
+    b, c = concrete_scalar(endowment), concrete_scalar(multiplier)
     if b is not None and not (np.isfinite(b) and b > 0):
         raise ConfigError("endowment", f"{endowment!r}: accepted a finite number b > 0")
     if c is None:

@@ -62,6 +62,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from prosocial.errors import ConfigError, InvalidGameError
+from prosocial.games.continuous import concrete_scalar as _concrete
 from prosocial.games.iterated import memory_one_values
 from prosocial.games.matrix import check_social_dilemma
 from prosocial.registry import Registry
@@ -70,19 +71,6 @@ GAMMA = 0.96
 """Default discount of the reactive strategies' values (the LOLA paper's γ)."""
 HORIZON = 100
 """Rounds unrolled by :meth:`ContinuousDilemma.reactive_values` before the geometric tail."""
-
-
-def _concrete(value) -> float | None:
-    """``value`` as a float; None when traced; NaN (rejected by every check) when it is
-    not a real scalar (a string, None, a list)."""
-    if isinstance(value, jax.core.Tracer):
-        return None
-    if isinstance(value, bool | np.bool_ | str | bytes) or np.ndim(value) != 0:
-        return float("nan")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
