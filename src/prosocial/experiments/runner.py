@@ -213,8 +213,12 @@ def run(
         return _run_group(program, configs, ckpt, options, label, cell_names)
 
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(job, jobs))
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(job, jobs))
+    finally:
+        for sink in options.sinks:
+            sink.close()
     by_config = {}
     for ((name, _), _), res in zip(jobs, results, strict=True):
         for i, cfg in enumerate(res.configs):
@@ -224,8 +228,6 @@ def run(
         target = root if len(per_preset) == 1 else root / p.name
         target.mkdir(exist_ok=True)
         paths.append(write_preset(p, cfg, cells, by_config, target, options, root))
-    for sink in options.sinks:
-        sink.close()
     return paths
 
 
