@@ -235,3 +235,16 @@ def test_a_pipe_inside_a_markdown_cell_does_not_split_the_column():
     lines = markdown_table(["pairing", "P(C | start)"], [["a | b", "one\ntwo"]]).splitlines()
     assert columns(lines[0])[1] == r"P(C \| start)"
     assert columns(lines[2]) == [r"a \| b", "one two"]
+
+
+def test_a_run_directory_in_use_is_refused_before_anything_is_written(tmp_path):
+    from prosocial.errors import ProsocialError
+    from prosocial.experiments import rundir
+
+    root = tmp_path / "busy"
+    with rundir.exclusive(root):
+        with pytest.raises(ProsocialError, match="in use by another prosocial process"):
+            _run(root, TableConfig())
+    assert sorted(p.name for p in root.iterdir()) == [".lock"]
+    ((path, _),) = _run(root, TableConfig())  # free again
+    assert (path / "summary.json").exists()

@@ -14,14 +14,15 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
 
-from prosocial.errors import ConfigError
+from prosocial.errors import ConfigError, ProsocialError
 
 
 def jsonable(x: Any) -> Any:
@@ -58,6 +59,27 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold ``folder/.lock`` for the duration: a second process that runs or resumes the
+    same run directory meanwhile gets one line instead of interleaved checkpoints."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ProsocialError(
+                f"resume: {folder} is in use by another prosocial process; accepted: a run "
+                "directory that no running process holds"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def clean_temporaries(folder: Path) -> None:

@@ -188,6 +188,11 @@ def run(
     """
     options = options or Options()
     root = Path(root)
+    with rundir.exclusive(root):
+        return _run(selected, root, options)
+
+
+def _run(selected, root: Path, options: Options) -> list[tuple[Path, dict | None]]:
     ckpt = root / "checkpoint"
     ckpt.mkdir(parents=True, exist_ok=True)
     rundir.clean_temporaries(root)
