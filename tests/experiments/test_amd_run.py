@@ -110,6 +110,19 @@ def test_train_is_one_pure_run():
     assert int(state.episode) == 100
 
 
+def test_train_without_a_key_runs_every_seed_as_the_runner_does():
+    cfg = AMDConfig(episodes=100, log_every=10, seeds=3, seed=5)
+    _, metrics = train(cfg)
+    assert metrics["policy/p_coop"].shape == (3, 10, 2)
+    _, batched = run_cells([cfg])
+    # the same keys and runs; the two compiled programs round differently (float32)
+    np.testing.assert_allclose(metrics["policy/p_coop"], batched["policy/p_coop"][0], atol=1e-5)
+    other = train(dataclasses.replace(cfg, seed=6))[1]["policy/p_coop"]
+    np.testing.assert_allclose(other[:2], metrics["policy/p_coop"][1:], atol=1e-5)
+    with pytest.raises(ConfigError, match=r"^seeds: 3 runs asked for with one key"):
+        train(cfg, jax.random.PRNGKey(0))
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

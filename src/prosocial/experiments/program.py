@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from prosocial.errors import ConfigError
 from prosocial.registry import Registry
 
 
@@ -80,12 +81,31 @@ def seed_keys(seed: int, seeds: int) -> jax.Array:
     return jax.vmap(jax.random.PRNGKey)(jnp.asarray(values.astype(np.uint32)))
 
 
-def train(program: Program, config: Any, key: jax.Array) -> tuple[Any, dict]:
-    """One run of ``config`` from ``key``: ``(final_state, metrics)``, one row per log."""
+def train(program: Program, config: Any, key: jax.Array | None = None) -> tuple[Any, dict]:
+    """``(final_state, metrics)`` of ``config``, one metrics row per logged row.
+
+    Without ``key``, every seed of the config (``seed, seed + 1, ...``: the runs that
+    ``prosocial run`` makes), vmapped and compiled once, with a leading seeds axis. With
+    ``key``, one run from that key; the config must then ask for one seed, so that no
+    seed is silently dropped.
+    """
     static = program.static([config])
     dyn = program.dynamic(config, static)
-    state = program.init(static, dyn, key)
-    return program.advance(static, dyn, state, program.rows(config))
+    rows = program.rows(config)
+
+    def one(x):
+        return program.advance(static, dyn, program.init(static, dyn, x), rows)
+
+    if key is None:
+        return jax.jit(jax.vmap(one))(program.inputs(config))
+    seeds = getattr(config, "seeds", 1)
+    if seeds != 1:
+        raise ConfigError(
+            "seeds",
+            f"{seeds} runs asked for with one key; accepted: seeds=1 with a key, or "
+            "no key for every seed of the config",
+        )
+    return one(key)
 
 
 @partial(jax.jit, static_argnums=(0, 1))

@@ -409,6 +409,7 @@ PROGRAM = Program(
 PROGRAMS.register("amd", lambda: PROGRAM)
 
 
-def train(config: AMDConfig, key: jax.Array) -> tuple[RunState, dict]:
-    """One run: ``(final_state, metrics)``, metrics with one row per ``log_every``."""
+def train(config: AMDConfig, key: jax.Array | None = None) -> tuple[RunState, dict]:
+    """Every seed of ``config`` (leading seeds axis), or one run from ``key`` (with
+    ``seeds=1``): ``(final_state, metrics)``, metrics with one row per ``log_every``."""
     return run_program(PROGRAM, config, key)
