@@ -158,9 +158,9 @@ def test_report_pools_seeds_and_computes_ci(runs: Path, tmp_path: Path):
     # report.md: the table with "mean ± h", "–" for the CI of a single seed, the skipped runs.
     md = (out / "report.md").read_text()
     assert md == rep.markdown
-    assert "| preset | cost | cell | n | p_coop | reward |" in md
-    assert f"| amd-figure-4.1 | 0 | pd | 5 | 0.42 ± {half_width(pooled):.4g} |" in md
-    assert "| amd-figure-4.1 | 0.0002 | pd | 1 | 0.8 ± – | 2.5 ± – |" in md
+    assert "## amd-figure-4.1\n\n| cost | cell | n | p_coop | reward |" in md
+    assert f"| 0 | pd | 5 | 0.42 ± {half_width(pooled):.4g} |" in md
+    assert "| 0.0002 | pd | 1 | 0.8 ± – | 2.5 ± – |" in md
     assert "fields that vary: `cost`" in md
     assert "cost=1`: incomplete" in md and "cost=2`: malformed" in md
 
@@ -191,7 +191,7 @@ def test_report_detects_several_varying_fields(tmp_path: Path):
     ]
     assert all(r.stats["p_coop"].n == 3 for r in rep.rows)
     assert rep.rows[3].stats["p_coop"].mean == pytest.approx((0.02 + 0.0002 + 1) / 3)
-    assert "| preset | learner_lr | cost | cell | n | p_coop |" in rep.markdown
+    assert "| learner_lr | cost | cell | n | p_coop |" in rep.markdown
 
 
 def test_identical_configs_without_variation_pool_into_one_row(tmp_path: Path):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from prosocial.errors import ProsocialError
+from prosocial.experiments.render import markdown_table
 from prosocial.experiments.rundir import write_atomic
 
 POOLED = ("seed", "seeds")
@@ -429,21 +430,23 @@ def _markdown(
         f"runs differing only in {', '.join(f'`{p}`' for p in POOLED)} are pooled)."
     )
     lines.append("")
-    header = ["preset", *fields, "cell", "n", *finals]
-    lines.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
-    lines.append("|" + "|".join(["---"] * (2 + len(fields) + 1) + ["---:"] * len(finals)) + "|")
-    for row in rows:
-        ns = sorted({s.n for s in row.stats.values()})
-        n_text = DASH if not ns else (str(ns[0]) if len(ns) == 1 else f"{ns[0]}–{ns[-1]}")
-        entries = [
-            row.preset,
-            *(row.fields[f] for f in fields),
-            row.cell,
-            n_text,
-            *(cell_text(row.stats[f]) if f in row.stats else DASH for f in finals),
-        ]
-        lines.append("| " + " | ".join(_md_escape(e) for e in entries) + " |")
-    lines.append("")
+    for preset in dict.fromkeys(row.preset for row in rows):
+        mine = [row for row in rows if row.preset == preset]
+        own = [f for f in finals if any(f in row.stats for row in mine)]
+        own_fields = [f for f in fields if f in varying.get(preset, [])]
+        table = []
+        for row in mine:
+            ns = sorted({s.n for s in row.stats.values()})
+            n_text = DASH if not ns else (str(ns[0]) if len(ns) == 1 else f"{ns[0]}–{ns[-1]}")
+            table.append(
+                [
+                    *(row.fields[f] for f in own_fields),
+                    row.cell,
+                    n_text,
+                    *(cell_text(row.stats[f]) if f in row.stats else DASH for f in own),
+                ]
+            )
+        lines += [f"## {preset}", "", markdown_table([*own_fields, "cell", "n", *own], table)]
     if figure is not None:
         lines += [f"![{figure}](report.png)", ""]
     lines.append("## Runs")
