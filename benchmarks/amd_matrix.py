@@ -79,7 +79,7 @@ def time_group(group: list[amd.AMDConfig], chunk_rows: int) -> dict:
 def time_loop(config: amd.AMDConfig, episodes: int) -> float:
     """Learner updates per second of one seed, one jitted call per episode."""
     static = amd._static([config])
-    dyn = config.dynamic(static)
+    dyn = amd.dynamic(config, static)
     step = jax.jit(lambda s: amd._episode(static, dyn, s)[0])
     state = amd.init(static, dyn, jax.random.PRNGKey(0))
     state = jax.block_until_ready(step(state))  # compile

@@ -209,12 +209,11 @@ def test_state_types_are_stable_so_chunks_compile_once():
     """A weak-typed leaf out of init would recompile the chunk function on its second call."""
 
     from prosocial.experiments.amd import program as amd
+    from prosocial.experiments.amd.cell import LEARNER_ORDER
 
-    cells = [
-        AMDConfig(episodes=20, log_every=10, seeds=1, learner=lrn) for lrn in amd.LEARNER_ORDER
-    ]
+    cells = [AMDConfig(episodes=20, log_every=10, seeds=1, learner=lrn) for lrn in LEARNER_ORDER]
     static = amd._static(cells)
-    dyn = cells[0].dynamic(static)
+    dyn = amd.dynamic(cells[0], static)
     state = amd.init(static, dyn, jax.random.PRNGKey(0))
     after, _ = amd.advance(static, dyn, state, 1)
 

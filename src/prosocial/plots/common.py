@@ -78,13 +78,18 @@ def figure(**kwargs) -> Iterator:
         yield Figure(**kwargs)
 
 
-def save(fig, run_dir: Path, name: str, tight: bool = True) -> Path:
+def save(fig, run_dir: Path, name: str, tight: bool = True, to: Path | None = None) -> Path:
+    """Write ``run_dir/figures/<name>.png`` (or ``to``) through a temporary file."""
+    import os
+
     import matplotlib
 
-    path = Path(run_dir) / "figures" / f"{name}.png"
+    path = Path(run_dir) / "figures" / f"{name}.png" if to is None else Path(to)
     path.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context(STYLE):
         if tight:
             fig.tight_layout()
-        fig.savefig(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
     return path

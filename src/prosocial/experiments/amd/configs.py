@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from prosocial.experiments.amd.cell import GAMES, LEARNER_ORDER, AMDConfig
 from prosocial.experiments.amd.paper import TITLES
-from prosocial.experiments.amd.program import GAMES, LEARNER_ORDER, AMDConfig
 from prosocial.experiments.fields import Config, option, seed_option, seeds_option
 
 

@@ -12,6 +12,7 @@ import dataclasses
 from types import MappingProxyType
 
 from prosocial.experiments import finals as f
+from prosocial.experiments.amd.cell import LEARNER_ORDER
 from prosocial.experiments.amd.configs import ChapterConfig, MultiPlayerConfig, game_title
 from prosocial.experiments.amd.figures import figures_4_1, figures_multi, p_coop_figure
 from prosocial.experiments.amd.paper import (
@@ -23,7 +24,6 @@ from prosocial.experiments.amd.paper import (
     PCC_NOTE,
     TABLE_SETTING,
 )
-from prosocial.experiments.amd.program import LEARNER_ORDER
 from prosocial.experiments.spec import Cell, Column, Paper, Preset, Table, register
 
 FINALS = MappingProxyType(

@@ -13,7 +13,6 @@ planner turns off) are :class:`Dynamic` data, so many cells of a table run as on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -22,138 +21,19 @@ import jax.numpy as jnp
 import optax
 
 from prosocial.errors import ConfigError
-from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.amd.cell import AMDConfig
 from prosocial.experiments.program import PROGRAMS, Program, seed_keys
 from prosocial.experiments.program import train as run_program
 from prosocial.games.matrix import (
-    TABLE_4_1,
-    n_player_dilemma,
     payoff_of,
     values_from_logits,
 )
 from prosocial.learners.binary import LEARNERS, LearnerState, Transition
 from prosocial.planner import amd as planner
-from prosocial.planner.amd import INPUTS as PLANNER_INPUTS
 from prosocial.planner.rules import PLANNERS, Round
 
-GAMES = tuple(TABLE_4_1)
-PLANNER_CHOICES = ("none", "exact", "estimated", "linearised")
-BASELINES = ("fixed", "learned")
-LEARNER_ORDER = ("pg_critic", "exact_gradient")
 CHUNK_EPISODES = 1000
 """Episodes per compiled call: the runner reports progress and checkpoints between them."""
-
-
-@dataclass(frozen=True)
-class AMDConfig(Config):
-    """One adaptive-mechanism-design run (defaults: thesis §4.2 and the authors' code)."""
-
-    game: str = option("prisoners_dilemma", "a game of Table 4.1", choices=GAMES)
-    greed: float | None = option(
-        None, "override the game's greed T − R (none: Table 4.1)", low=-100.0, high=100.0
-    )
-    fear: float | None = option(
-        None, "override the game's fear P − S (none: Table 4.1)", low=-100.0, high=100.0
-    )
-    n_players: int = option(2, "learners; above 2 the N-player dilemma", low=2, high=16)
-    episodes: int = option(4000, "rounds of the one-shot game played in total", low=1, high=10**8)
-    turn_off_after: int | None = option(
-        None, "the planner stops after this many episodes (none: never)", low=0, high=10**8
-    )
-    learner: str = option("pg_critic", "the learners' rule", choices=LEARNER_ORDER)
-    learner_lr: float = option(
-        0.01, "the learners' step size η_i", low=0.0, strict=True, high=100.0
-    )
-    p_init: float = option(
-        0.25, "initial probability of cooperation", low=0.0, strict=True, high=0.999
-    )
-    planner: str = option("exact", "the planner's rule (none: no planner)", choices=PLANNER_CHOICES)
-    planner_lr: float = option(
-        0.01, "the planner's Adam step size η_p", low=0.0, strict=True, high=100.0
-    )
-    max_reward: float = option(
-        3.0, "the bound c on every extra reward", low=0.0, strict=True, high=1000.0
-    )
-    cost: float = option(0.0002, "the cost parameter α of eq. 4.7", low=0.0, high=1000.0)
-    revenue_neutral: bool = option(False, "transfers are centred so that they sum to zero")
-    planner_inputs: str = option(
-        "joint", "the planner sees every action or the player's own", choices=PLANNER_INPUTS
-    )
-    opponent_model: bool = option(False, "the planner estimates the logits from actions")
-    om_decay: float = option(
-        0.99, "discount of past actions in the opponent model", low=0.0, strict=True, high=1.0
-    )
-    samples: int = option(1, "plays per step behind the estimated planner", low=1, high=1024)
-    baseline: str = option("fixed", "the estimated planner's welfare baseline", choices=BASELINES)
-    baseline_value: float | None = option(
-        None, "the fixed baseline (none: T + S − 0.1, the authors' code)", low=-1e4, high=1e4
-    )
-    seeds: int = seeds_option(10)
-    seed: int = seed_option()
-    log_every: int = option(10, "episodes between logged rows", low=1, high=10**8)
-
-    def check(self) -> None:
-        if self.episodes % self.log_every:
-            raise ConfigError(
-                "log_every",
-                f"{self.log_every} does not divide episodes={self.episodes}; accepted: a divisor",
-            )
-        if self.turn_off_after is not None and self.turn_off_after > self.episodes:
-            raise ConfigError(
-                "turn_off_after",
-                f"{self.turn_off_after} is not accepted; accepted: at most episodes="
-                f"{self.episodes}",
-            )
-        if self.seed + self.seeds - 1 > 2**32 - 1:
-            raise ConfigError("seed", f"{self.seed} + {self.seeds} seeds leave the uint32 range")
-        self.payoffs()  # raises when greed/fear make no social dilemma
-
-    @property
-    def payoff_source(self) -> str:
-        """``table_4_1`` when greed and fear are the game's values in Table 4.1, else
-        ``override``: the paper's numbers hold only for the former."""
-        table = TABLE_4_1[self.game]
-        same = self.greed_fear == (table["greed"], table["fear"])
-        return "table_4_1" if same else "override"
-
-    @property
-    def greed_fear(self) -> tuple[float, float]:
-        table = TABLE_4_1[self.game]
-        greed = table["greed"] if self.greed is None else self.greed
-        fear = table["fear"] if self.fear is None else self.fear
-        return greed, fear
-
-    def payoffs(self) -> jax.Array:
-        greed, fear = self.greed_fear
-        return n_player_dilemma(self.n_players, greed, fear)
-
-    def dynamic(self, static: Static) -> Dynamic:
-        """The config's numbers, with its rules as indices into ``static``'s."""
-        greed, fear = self.greed_fear
-        default_baseline = (3.0 + greed) + (1.0 - fear) - 0.1  # T + S − 0.1
-        off = self.episodes if self.turn_off_after is None else self.turn_off_after
-        f = partial(jnp.asarray, dtype=jnp.float32)
-        i = partial(jnp.asarray, dtype=jnp.int32)
-        baseline = default_baseline if self.baseline_value is None else self.baseline_value
-        return Dynamic(
-            payoffs=self.payoffs(),
-            learner=i(static.learners.index(self.learner)),
-            learner_lr=f(self.learner_lr),
-            p_init=f(self.p_init),
-            planner=i(static.planners.index(self.planner) if self.planner != "none" else 0),
-            planner_on=f(self.planner != "none"),
-            planner_lr=f(self.planner_lr),
-            max_reward=f(self.max_reward),
-            cost=f(self.cost),
-            revenue_neutral=f(self.revenue_neutral),
-            planner_until=i(off),
-            episodes=i(self.episodes),
-            opponent_model=f(self.opponent_model),
-            om_decay=f(self.om_decay),
-            samples=i(self.samples),
-            learned_baseline=f(self.baseline == "learned"),
-            baseline_value=f(baseline),
-        )
 
 
 class Static(NamedTuple):
@@ -212,6 +92,35 @@ class RunState(NamedTuple):
     learners: tuple[LearnerState, ...]
     planner: PlannerState
     key: jax.Array
+
+
+def dynamic(config: AMDConfig, static: Static) -> Dynamic:
+    """The config's numbers, with its rules as indices into ``static``'s."""
+    greed, fear = config.greed_fear
+    default_baseline = (3.0 + greed) + (1.0 - fear) - 0.1  # T + S − 0.1
+    off = config.episodes if config.turn_off_after is None else config.turn_off_after
+    f = partial(jnp.asarray, dtype=jnp.float32)
+    i = partial(jnp.asarray, dtype=jnp.int32)
+    baseline = default_baseline if config.baseline_value is None else config.baseline_value
+    return Dynamic(
+        payoffs=config.payoffs(),
+        learner=i(static.learners.index(config.learner)),
+        learner_lr=f(config.learner_lr),
+        p_init=f(config.p_init),
+        planner=i(static.planners.index(config.planner) if config.planner != "none" else 0),
+        planner_on=f(config.planner != "none"),
+        planner_lr=f(config.planner_lr),
+        max_reward=f(config.max_reward),
+        cost=f(config.cost),
+        revenue_neutral=f(config.revenue_neutral),
+        planner_until=i(off),
+        episodes=i(config.episodes),
+        opponent_model=f(config.opponent_model),
+        om_decay=f(config.om_decay),
+        samples=i(config.samples),
+        learned_baseline=f(config.baseline == "learned"),
+        baseline_value=f(baseline),
+    )
 
 
 def _learners(static: Static, dyn: Dynamic):
@@ -398,7 +307,7 @@ PROGRAM = Program(
     x="episode",
     group=lambda c: tuple(getattr(c, f) for f in GROUP_FIELDS),
     static=_static,
-    dynamic=lambda c, static: c.dynamic(static),
+    dynamic=dynamic,
     inputs=lambda c: seed_keys(c.seed, c.seeds),
     init=init,
     advance=advance,
