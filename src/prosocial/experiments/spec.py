@@ -24,14 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from prosocial.registry import Registry
-
-EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -209,7 +206,6 @@ class Preset:
     tables: Callable[[Any], Sequence[Table]]
     figures: Callable[[Any, Sequence[Cell]], Sequence[Figure]] = lambda config, cells: ()
     analyses: tuple[Analysis, ...] = ()
-    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 PRESETS: Registry[Preset] = Registry("preset")
