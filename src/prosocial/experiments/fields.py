@@ -319,5 +319,14 @@ def override(config: Any, pairs: typing.Mapping[str, str]) -> Any:
     return dataclasses.replace(config, **changes)
 
 
+def check_log_every(config: Any, total: str) -> None:
+    """``config.log_every`` must divide ``config.<total>`` (the units a run plays)."""
+    units, every = getattr(config, total), config.log_every
+    if units % every:
+        raise ConfigError(
+            "log_every", f"{every} does not divide {total}={units}; accepted: a divisor"
+        )
+
+
 def names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))

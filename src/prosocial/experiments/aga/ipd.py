@@ -19,7 +19,7 @@ import jax.numpy as jnp
 from prosocial.adjust import shaping_term
 from prosocial.errors import ConfigError
 from prosocial.experiments.aga.program import log_rows
-from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.program import PROGRAMS, Program, seed_keys
 from prosocial.games import STATE_NAMES, average_reward, memory_one_game, memory_one_values
 
@@ -41,11 +41,7 @@ class IPDConfig(Config):
     def check(self) -> None:
         if len(self.lola) != 2:
             raise ConfigError("lola", f"{self.lola!r}; accepted: one flag per player (2)")
-        if self.steps % self.log_every:
-            raise ConfigError(
-                "log_every",
-                f"{self.log_every} does not divide steps={self.steps}; accepted: a divisor",
-            )
+        check_log_every(self, "steps")
 
 
 class Static(NamedTuple):

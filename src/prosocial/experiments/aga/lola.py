@@ -12,10 +12,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from prosocial.errors import ConfigError
 from prosocial.experiments import finals as fin
 from prosocial.experiments.aga.ipd import IPDConfig
-from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.spec import Bar, Cell, Column, Table
 from prosocial.games import STATE_NAMES
 
@@ -40,11 +39,7 @@ class LolaIPDConfig(Config):
     log_every: int = option(10, "steps between logged rows", low=1, high=10**5)
 
     def check(self) -> None:
-        if self.steps % self.log_every:
-            raise ConfigError(
-                "log_every",
-                f"{self.log_every} does not divide steps={self.steps}; accepted: a divisor",
-            )
+        check_log_every(self, "steps")
 
 
 def cells(cfg: LolaIPDConfig) -> list[Cell]:

@@ -18,7 +18,7 @@ from prosocial.errors import ConfigError
 from prosocial.experiments import finals as fin
 from prosocial.experiments.aga import analyses, figures, lola
 from prosocial.experiments.aga.program import COEFFICIENT, AdjustConfig, radians
-from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.spec import Analysis, Cell, Column, Preset, Table, register
 from prosocial.games import AGA_TOY_VARIANTS, check_public_goods
 
@@ -79,11 +79,7 @@ class PublicGoodsConfig(Config):
     log_every: int = option(10, "steps between logged rows", low=1, high=10**5)
 
     def check(self) -> None:
-        if self.steps % self.log_every:
-            raise ConfigError(
-                "log_every",
-                f"{self.log_every} does not divide steps={self.steps}; accepted: a divisor",
-            )
+        check_log_every(self, "steps")
         check_public_goods(self.n_players, self.endowment, self.multiplier)
 
     def grid(self, method: str) -> tuple[float | None, ...]:

@@ -32,7 +32,7 @@ import optax
 
 from prosocial.adjust import ADJUSTMENTS
 from prosocial.errors import ConfigError
-from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.program import PROGRAMS, Program
 from prosocial.games import (
     AGA_TOY_VARIANTS,
@@ -95,11 +95,7 @@ class AdjustConfig(Config):
     def check(self) -> None:
         if self.method not in self.methods:
             raise ConfigError("method", f"{self.method!r} is not among methods={self.methods}")
-        if self.steps % self.log_every:
-            raise ConfigError(
-                "log_every",
-                f"{self.log_every} does not divide steps={self.steps}; accepted: a divisor",
-            )
+        check_log_every(self, "steps")
         if self.game == "public_goods":
             check_public_goods(self.n_players, self.endowment, self.multiplier)
         elif self.points is not None and len(self.points) != 2 * self.seeds:

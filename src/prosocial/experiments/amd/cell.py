@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import jax
 
 from prosocial.errors import ConfigError
-from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.games.matrix import TABLE_4_1, n_player_dilemma
 from prosocial.planner.amd import INPUTS as PLANNER_INPUTS
 
@@ -66,11 +66,7 @@ class AMDConfig(Config):
     log_every: int = option(10, "episodes between logged rows", low=1, high=10**8)
 
     def check(self) -> None:
-        if self.episodes % self.log_every:
-            raise ConfigError(
-                "log_every",
-                f"{self.log_every} does not divide episodes={self.episodes}; accepted: a divisor",
-            )
+        check_log_every(self, "episodes")
         if self.turn_off_after is not None and self.turn_off_after > self.episodes:
             raise ConfigError(
                 "turn_off_after",

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from prosocial.errors import ConfigError
-from prosocial.experiments.fields import Config, option, seed_option, seeds_option
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.program import PROGRAMS, Program, seed_keys
 from prosocial.games import continuous_dilemma, degree_ipd
 from prosocial.strategies import STRATEGIES, Observation, fixed_beta, select
@@ -98,11 +98,7 @@ class MatchCell(AgentOptions):
             raise ConfigError("agent", f"{self.agent!r} is not in rows={self.rows}")
         if self.opponent not in self.columns:
             raise ConfigError("opponent", f"{self.opponent!r} is not in columns={self.columns}")
-        if self.rounds % self.log_every:
-            raise ConfigError(
-                "log_every",
-                f"{self.log_every} does not divide rounds={self.rounds}; accepted: a divisor",
-            )
+        check_log_every(self, "rounds")
         if self.at > self.rounds:
             raise ConfigError(
                 "at", f"{self.at} is not accepted; accepted: at most rounds={self.rounds}"
