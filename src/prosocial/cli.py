@@ -34,7 +34,7 @@ from typing import Any
 import click
 
 from prosocial.errors import ConfigError, ProsocialError
-from prosocial.experiments.compilation import NO_CACHE_ENV, enable_cache
+from prosocial.experiments.compilation import NO_CACHE_ENV, cpu_scheduler_workaround, enable_cache
 
 
 class Diverged(RuntimeError):
@@ -411,6 +411,39 @@ def _report(paths: list[Path], out: Path | None, final: str | None) -> None:
         print(f"written {written}")
 
 
+# ---------------------------------------------------------------- crossplay
+
+
+def _crossplay(dirs, bots, focal, envs, episodes, seed, out) -> None:
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from prosocial.envs.bots import bot_names
+    from prosocial.experiments import crossplay, rundir
+    from prosocial.plots import draw
+
+    names = tuple(b.strip() for b in bots.split(",")) if bots.strip() else ()
+    for b in names:
+        if b not in bot_names():
+            raise ConfigError("bots", f"unknown bot {b!r}; accepted: {', '.join(bot_names())}")
+    if out is None:
+        out = Path(dirs[0]) / "crossplay" if len(dirs) == 1 else Path("crossplay")
+    rundir.check_out(out)
+    enable_cache(True)
+    pops = crossplay.populations([Path(d) for d in dirs])
+
+    def work():
+        result = crossplay.crossplay(
+            pops, names, focal=focal, envs=envs, episodes=episodes, seed=seed
+        )
+        return crossplay.write(result, out)
+
+    written = _supervise(work, lambda: "nothing was written")
+    Console().print(Markdown((Path(out) / "crossplay.md").read_text()))
+    for path in [*written, *draw(out)]:
+        print(f"written {path}")
+
+
 # ---------------------------------------------------------------- render
 
 
@@ -719,6 +752,58 @@ def build() -> click.Group:
         )
     )
     root.add_command(
+        click.Command(
+            "crossplay",
+            callback=_crossplay,
+            params=[
+                click.Argument(["dirs"], nargs=-1, required=True, type=click.Path(path_type=Path)),
+                click.Option(
+                    ["--bots"],
+                    default="cooperate,defect,random",
+                    show_default=True,
+                    help="scripted backgrounds, comma-separated ('' for none)",
+                ),
+                click.Option(
+                    ["--focal"],
+                    type=Range(int, 1, 255),
+                    default=None,
+                    help="player slots of the focal population [default: half, at least 1]",
+                ),
+                click.Option(
+                    ["--envs"],
+                    type=Range(int, 1, 65536),
+                    default=32,
+                    show_default=True,
+                    help="environments per pairing",
+                ),
+                click.Option(
+                    ["--episodes"],
+                    type=Range(int, 1, 10_000),
+                    default=1,
+                    show_default=True,
+                    help="episodes per environment",
+                ),
+                click.Option(
+                    ["--seed"],
+                    type=Range(int, 0, 2**32 - 1),
+                    default=0,
+                    show_default=True,
+                    help="the evaluation's PRNG seed",
+                ),
+                click.Option(
+                    ["--out"],
+                    type=click.Path(path_type=Path),
+                    default=None,
+                    help="the folder for crossplay.md/.csv/.json and the figure "
+                    "[default: DIR/crossplay for one DIR, else ./crossplay]",
+                ),
+            ],
+            help="trained populations of ssd runs against each other and scripted bots "
+            "(focal-by-background per-capita returns, as Melting Pot evaluates)",
+            short_help="cross-play of trained populations and bots",
+        )
+    )
+    root.add_command(
         _Lazy(
             "render",
             names=_env_names,
@@ -747,6 +832,7 @@ def _one_line(err: click.ClickException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    cpu_scheduler_workaround()  # before JAX starts (see prosocial.experiments.compilation)
     try:
         build().main(args=argv, prog_name="prosocial", standalone_mode=False)
     except ProsocialError as err:

@@ -17,7 +17,7 @@ from typing import Any
 from prosocial.errors import ConfigError, ProsocialError
 from prosocial.registry import Registry
 
-CATALOG = ("amd", "aga", "gradual_tft")
+CATALOG = ("amd", "aga", "gradual_tft", "ssd")
 """The preset folders, one per paper or method group."""
 
 

@@ -1,4 +1,24 @@
-"""JAX's persistent compilation cache, on by default for prosocial's commands.
+"""How prosocial's commands set up XLA: the CPU scheduler workaround and the compilation cache.
+
+**The CPU scheduler.** With jax 0.10.2 on a 2-core CPU, a jitted training program (a
+rollout scan of Cleanup or Harvest inside a scan of PPO updates, vmapped over seeds)
+compiled and then hung with idle threads, or crawled (tens of environment steps per
+second), while the same program ran normally with XLA's concurrency-optimised CPU
+scheduler turned off (or the process pinned to one core). prosocial's command sets
+``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`` before JAX starts
+(:func:`cpu_scheduler_workaround`), unless the user's ``XLA_FLAGS`` already says
+something about that scheduler. The library never changes the environment at import:
+Python users set the flag themselves before importing JAX::
+
+    import os
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_concurrency_optimized_scheduler=false"
+    )
+    import jax
+
+The flag only concerns XLA's CPU backend; on a GPU it changes nothing.
+
+**The compilation cache.**
 
 A compiled program is kept in the user's cache folder (``$PROSOCIAL_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/prosocial/jax``, else ``~/.cache/prosocial/jax``), so that a second
@@ -10,6 +30,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+SCHEDULER_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
+CPU_WORKAROUND = f"{SCHEDULER_FLAG}=false"
+
+
+def cpu_scheduler_workaround(environ: dict | None = None) -> str:
+    """Add :data:`CPU_WORKAROUND` to ``XLA_FLAGS`` in ``environ`` (``os.environ`` by
+    default) unless it names the scheduler already; return the resulting flags. Call it
+    before JAX starts: XLA reads its flags once, when its first backend is made."""
+    environ = os.environ if environ is None else environ
+    flags = environ.get("XLA_FLAGS", "")
+    if SCHEDULER_FLAG not in flags:
+        flags = f"{flags} {CPU_WORKAROUND}".strip()
+        environ["XLA_FLAGS"] = flags
+    return flags
+
 
 CACHE_ENV = "PROSOCIAL_CACHE_DIR"
 NO_CACHE_ENV = "PROSOCIAL_NO_CACHE"

@@ -49,6 +49,9 @@ class Program(NamedTuple):
             the final state.
         labels: ``(metric, names)`` pairs: the names of the entries of a metric's last
             axis (default: their indices), for the columns of ``metrics.csv``.
+        may_be_nan: ``metric name -> bool``: metrics that are NaN where they are undefined
+            (a rate over no events, such as the own-coin fraction of an episode without a
+            coin), so that NaN there is not a divergence (inf still is).
 
     Metric names are the namespaced columns of ``metrics.csv`` (``social/welfare``,
     ``policy/p_coop``, ...). Cells of one batch may differ in length: ``advance`` past a
@@ -68,6 +71,7 @@ class Program(NamedTuple):
     chunk: Callable[[Any, int | None], int]
     finish: Callable[[Any, Any, Any], dict] | None = None
     labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    may_be_nan: Callable[[str], bool] = lambda name: False
 
 
 PROGRAMS: Registry[Program] = Registry("program")
@@ -151,6 +155,10 @@ class Batch:
 
     def advance(self, state: Any, rows: int) -> tuple[Any, dict]:
         return _advance_batch(self.program, self.static, self.dyn, state, rows)
+
+    def compile(self, state: Any) -> None:
+        """Compile ``advance`` over a chunk without running it (the next call reuses it)."""
+        _advance_batch.lower(self.program, self.static, self.dyn, state, self.chunk_rows).compile()
 
     def finish(self, state: Any) -> dict:
         if self.program.finish is None:

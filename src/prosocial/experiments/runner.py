@@ -74,19 +74,30 @@ class GroupResult:
     diverged: dict | None
 
 
+_EXECUTING = threading.Lock()
+"""One compiled group executes at a time. Groups compile concurrently (compilation is
+mostly single-threaded), but two XLA CPU programs executing at once from two threads
+share one intra-op thread pool: on a 2-core machine two Cleanup training programs
+deadlocked that way, every thread idle. One at a time loses nothing: each program already
+uses every core."""
+
+
 def _group_id(program: Program, configs: Sequence[Any], chunk: int) -> str:
     text = repr((program.name, chunk, [repr(c) for c in configs]))
     return f"{program.name}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
 
-def _first_nonfinite(piece: Mapping[str, np.ndarray], x: str) -> dict | None:
-    """Where the first non-finite value of a chunk's metrics is: cell, seed, row, metric."""
-    found = None
+def _first_nonfinite(piece: Mapping[str, np.ndarray], program: Program) -> dict | None:
+    """Where the first non-finite value of a chunk's metrics is: cell, seed, row, metric
+    (NaN in a metric the program says may be undefined does not count)."""
+    found, x = None, program.x
     for name, values in piece.items():
         values = np.asarray(values)
         if values.dtype.kind != "f":
             continue
-        bad = ~np.isfinite(values.reshape(*values.shape[:3], -1)).all(axis=3)
+        flat = values.reshape(*values.shape[:3], -1)
+        ok = ~np.isinf(flat) if program.may_be_nan(name) else np.isfinite(flat)
+        bad = ~ok.all(axis=3)
         if bad.any():
             cell, seed, row = (int(i) for i in np.argwhere(bad)[0])
             if found is None or (row, cell, seed) < (found["row"], found["cell"], found["seed"]):
@@ -136,17 +147,20 @@ def _run_group(
         (state, metrics), extra = rundir.load_tree(path, (state, empty))
         rows_done, diverged = extra["rows_done"], extra["diverged"]
     else:
-        state = batch.init()
+        with _EXECUTING:
+            state = jax.block_until_ready(batch.init())
+    batch.compile(state)  # outside the lock: groups compile side by side
     task = None
     if options.progress is not None:
         task = options.progress.add_task(label, total=batch.total_rows, completed=rows_done)
     while rows_done < batch.total_rows and diverged is None:
         if options.stop.is_set():
             raise Interrupted
-        state, piece = batch.advance(state, batch.chunk_rows)
-        piece = jax.device_get(piece)
+        with _EXECUTING:
+            state, piece = batch.advance(state, batch.chunk_rows)
+            piece = jax.device_get(piece)
         metrics = {k: np.concatenate([metrics[k], piece[k]], axis=2) for k in metrics}
-        bad = _first_nonfinite(piece, program.x)
+        bad = _first_nonfinite(piece, program)
         if bad is not None:
             bad["row"] += rows_done
             diverged = bad
@@ -192,10 +206,9 @@ def run(
         return _run(selected, root, options)
 
 
-def _run(selected, root: Path, options: Options) -> list[tuple[Path, dict | None]]:
-    ckpt = root / "checkpoint"
-    ckpt.mkdir(parents=True, exist_ok=True)
-    rundir.clean_temporaries(root)
+def _plan(selected):
+    """The presets' cells and the compiled groups they run in: ``(per preset (preset,
+    config, cells), jobs ((program, group key), configs), cell names)``."""
     per_preset = [(p, cfg, list(p.cells(cfg))) for p, cfg in selected]
     groups: dict[tuple, list[Any]] = {}
     names: dict[tuple, str] = {}
@@ -207,7 +220,45 @@ def _run(selected, root: Path, options: Options) -> list[tuple[Path, dict | None
                 groups[key].append(cell.config)
                 prefix = f"{p.name}/" if len(per_preset) > 1 else ""
                 names[(p.program, cell.config)] = prefix + cell.label
-    jobs = list(groups.items())
+    return per_preset, list(groups.items()), names
+
+
+def final_states(
+    selected: Sequence[tuple[Preset, Any]], root: Path, checkpoint_every: int | None = None
+) -> dict[tuple[str, str], tuple[Program, Any, Any]]:
+    """The last checkpointed state of every cell of a run directory, for evaluation.
+
+    Returns ``(preset name, cell label) -> (program, cell config, state)``, the state with
+    a leading seeds axis, for every cell whose group has a checkpoint (a finished run has
+    one for every group). ``checkpoint_every`` must be the run's (its ``config.json``).
+    """
+    per_preset, jobs, _ = _plan(selected)
+    states = {}
+    for (name, _), configs in jobs:
+        program = PROGRAMS.make(name)
+        batch = Batch(program, configs, checkpoint_every)
+        path = Path(root) / "checkpoint" / f"{_group_id(program, configs, batch.chunk_rows)}.npz"
+        if not path.exists():
+            continue
+        like = jax.eval_shape(batch.init)
+        piece = jax.eval_shape(lambda s, b=batch: b.advance(s, b.chunk_rows), like)[1]
+        empty = {k: np.zeros((*v.shape[:2], 0, *v.shape[3:]), v.dtype) for k, v in piece.items()}
+        (state, _), _ = rundir.load_tree(path, (like, empty))
+        for i, cfg in enumerate(configs):
+            states[(name, cfg)] = (program, cfg, jax.tree.map(lambda x, i=i: x[i], state))
+    out = {}
+    for p, _, cells in per_preset:
+        for cell in cells:
+            if (p.program, cell.config) in states:
+                out[(p.name, cell.label)] = states[(p.program, cell.config)]
+    return out
+
+
+def _run(selected, root: Path, options: Options) -> list[tuple[Path, dict | None]]:
+    ckpt = root / "checkpoint"
+    ckpt.mkdir(parents=True, exist_ok=True)
+    rundir.clean_temporaries(root)
+    per_preset, jobs, names = _plan(selected)
 
     def job(item):
         (name, _), configs = item

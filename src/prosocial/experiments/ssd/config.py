@@ -1,0 +1,253 @@
+"""The config of one deep multi-agent training run on a sequential game (``SSDConfig``).
+
+A run is a game (a registered environment with its parameters), a stack of reward
+wrappers (the group optimum, inequity aversion and SVO baselines are wrapper stacks, not
+learners), a learner (A2C or PPO over a CNN or MLP network, optional memory) and the
+scale (environments, rollout length, updates, evaluation). Numbers that only enter
+arithmetic (step sizes, discounts, coefficients, ε) are data in the compiled program; the
+rest shapes it.
+
+Command-line forms of the two structured fields:
+
+* ``env_options``: ``key=value`` pairs, comma-separated (``coins=per_agent,max_steps=10``);
+  a value of several numbers joins them with ``/`` (``view=9/1/5``);
+* ``wrappers``: wrapper names, comma-separated, applied innermost first, each with its
+  keywords after colons (``inequity_aversion:alpha=5:beta=0.05``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from prosocial import envs
+from prosocial.envs import wrappers as env_wrappers
+from prosocial.errors import ConfigError, UnknownNameError
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
+from prosocial.learners.networks import MEMORIES, NetworkConfig
+
+envs._load_all()
+ENV_NAMES = envs.names()
+ALGOS = ("ppo", "a2c")
+TORSOS = ("auto", "cnn", "mlp")
+REWARDS = ("individual", "collective", "inequity_aversion", "svo")
+"""The reward baselines: the game's own reward; the group optimum (every agent learns from
+the sum of all rewards); inequity aversion (Hughes et al. 2018) and SVO, the wrappers of
+:mod:`prosocial.envs.wrappers` with their numbers as data."""
+
+ALGO_DEFAULTS = {
+    # SocialJax's IPPO (ippo_base.yaml) and LIO's / LASE's A2C (module docstrings)
+    "ppo": {"lr": 5e-4, "ent_coef": 0.01, "max_grad_norm": 0.5},
+    "a2c": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
+}
+
+
+def _value(text: str) -> Any:
+    if "/" in text:
+        return tuple(_value(part) for part in text.split("/"))
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_pairs(items: tuple[str, ...], field: str, sep: str = "=") -> dict[str, Any]:
+    out = {}
+    for item in items:
+        key, eq, raw = item.partition(sep)
+        if not eq or not key.strip() or not raw.strip():
+            raise ConfigError(field, f"{item!r} is not accepted; accepted: key=value")
+        if key.strip() in out:
+            raise ConfigError(field, f"{key.strip()!r} is given twice")
+        out[key.strip()] = _value(raw.strip())
+    return out
+
+
+def parse_wrapper(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"name:key=value:key=value"`` → ``(name, kwargs)``."""
+    name, *pairs = spec.split(":")
+    return name.strip(), parse_pairs(tuple(pairs), f"wrappers ({name.strip()})")
+
+
+@dataclass(frozen=True)
+class SSDConfig(Config):
+    """One deep multi-agent training run on a sequential game (module docstring)."""
+
+    env: str = option("coin_game", "the game, a registered environment", choices=ENV_NAMES)
+    env_options: tuple[str, ...] | None = option(
+        None, "the game's parameters, key=value (none: its defaults)"
+    )
+    wrappers: tuple[str, ...] | None = option(
+        None, "extra wrappers around the game, innermost first: name:key=value"
+    )
+    reward: str = option("individual", "what each agent learns from", choices=REWARDS)
+    ia_alpha: float = option(5.0, "inequity aversion: envy weight α", low=0.0, high=1e3)
+    ia_beta: float = option(0.05, "inequity aversion: guilt weight β", low=-1e3, high=1e3)
+    svo_angle: float = option(
+        45.0, "SVO: angle θ in degrees (0 selfish, 45 prosocial)", low=-180.0, high=180.0
+    )
+    algo: str = option("ppo", "the learner", choices=ALGOS)
+    shared: bool = option(False, "one parameter set for every agent (default: one each)")
+    torso: str = option("auto", "network torso (auto: cnn for grid views)", choices=TORSOS)
+    channels: tuple[int, ...] = option(
+        (32, 32), "channels of each convolution", low=1, high=512, unique=False
+    )
+    kernels: tuple[int, ...] = option(
+        (3, 3), "kernel size of each convolution", low=1, high=15, unique=False
+    )
+    hidden: tuple[int, ...] = option(
+        (64,), "widths of the dense layers", low=1, high=4096, unique=False
+    )
+    memory: str = option("none", "recurrent memory", choices=MEMORIES)
+    memory_size: int = option(64, "width of the recurrent cell", low=1, high=4096)
+    num_envs: int = option(16, "environments played in parallel per run", low=1, high=65536)
+    steps: int | None = option(
+        None, "rollout length per update (none: one episode, max_steps)", low=1, high=100_000
+    )
+    updates: int = option(200, "updates in the run", low=1, high=10**7)
+    lr: float | None = option(
+        None, "Adam step size (none: 5e-4 PPO, 1e-4 A2C)", low=0.0, strict=True, high=1.0
+    )
+    anneal_lr: bool = option(True, "PPO: anneal the step size linearly to 0")
+    gamma: float = option(0.99, "discount γ", low=0.0, high=1.0)
+    gae_lambda: float = option(0.95, "PPO: GAE λ", low=0.0, high=1.0)
+    clip: float = option(0.2, "PPO: clipping ε of the ratio and the value", low=0.0, high=10.0)
+    epochs: int = option(2, "PPO: passes over each rollout", low=1, high=100)
+    minibatches: int = option(4, "PPO: minibatches per pass", low=1, high=100_000)
+    vf_coef: float = option(0.5, "value-loss weight c_v", low=0.0, high=1e3)
+    ent_coef: float | None = option(
+        None, "entropy weight c_H (none: 0.01 PPO, 0.1 A2C)", low=0.0, high=1e3
+    )
+    max_grad_norm: float | None = option(
+        None,
+        "clip each agent's gradient to this norm (none: 0.5 PPO, 1 A2C)",
+        low=0.0,
+        strict=True,
+        high=1e6,
+    )
+    eps_start: float = option(0.5, "A2C: ε-greedy exploration at the start", low=0.0, high=1.0)
+    eps_end: float = option(0.05, "A2C: ε after eps_div episodes", low=0.0, high=1.0)
+    eps_div: float = option(1000.0, "A2C: episodes over which ε anneals", low=1.0, high=1e9)
+    log_every: int = option(10, "updates between evaluations (logged rows)", low=1, high=10**7)
+    eval_envs: int = option(16, "environments per evaluation", low=1, high=65536)
+    eval_steps: int | None = option(
+        None, "steps per evaluation (none: one episode, max_steps)", low=1, high=100_000
+    )
+    seeds: int = seeds_option(5)
+    seed: int = seed_option()
+
+    def check(self) -> None:
+        check_log_every(self, "updates")
+        env = self.make_game()
+        if env.num_agents() < 2:
+            raise ConfigError("env_options", f"{self.env} with one agent is no social dilemma")
+        self.network()
+        if self.torso == "cnn" and len(env.observation_space(env.params).shape) != 3:
+            raise ConfigError("torso", f"'cnn' needs a grid view; {self.env} gives vectors")
+        if self.algo == "ppo" and self.minibatches > 1:
+            size = self.num_envs * (1 if self.memory != "none" else self.rollout_steps())
+            if size % self.minibatches:
+                raise ConfigError(
+                    "minibatches",
+                    f"{self.minibatches} does not divide the {size} "
+                    + ("environments" if self.memory != "none" else "steps × environments")
+                    + " of a rollout",
+                )
+        if self.algo == "a2c" and self.eps_end > self.eps_start:
+            raise ConfigError("eps_end", f"{self.eps_end} is above eps_start={self.eps_start}")
+
+    # ------------------------------------------------------------------ derived
+
+    def env_kwargs(self) -> dict[str, Any]:
+        return parse_pairs(self.env_options or (), "env_options")
+
+    def wrapper_stack(self) -> tuple[tuple[str, dict[str, Any]], ...]:
+        return tuple(parse_wrapper(s) for s in self.wrappers or ())
+
+    def make_game(self):
+        """The game with the extra wrappers of ``wrappers``."""
+        env = envs.make(self.env, **self.env_kwargs())
+        for name, kwargs in self.wrapper_stack():
+            if name == "episode_statistics":
+                raise ConfigError("wrappers", "episode_statistics is always applied, outermost")
+            try:
+                env = env_wrappers.WRAPPERS.make(name, env=env, **kwargs)
+            except UnknownNameError as err:
+                raise ConfigError("wrappers", str(err)) from None
+            except TypeError as err:
+                raise ConfigError("wrappers", f"{name}: {err}") from None
+        return env
+
+    def episode_length(self) -> int:
+        return int(envs.make(self.env, **self.env_kwargs()).params.max_steps)
+
+    def rollout_steps(self) -> int:
+        return self.steps if self.steps is not None else self.episode_length()
+
+    def evaluation_steps(self) -> int:
+        return self.eval_steps if self.eval_steps is not None else self.episode_length()
+
+    def network(self) -> NetworkConfig:
+        env = self.make_game()
+        grid = len(env.observation_space(env.params).shape) == 3
+        torso = ("cnn" if grid else "mlp") if self.torso == "auto" else self.torso
+        return NetworkConfig(
+            torso=torso,
+            channels=self.channels,
+            kernels=self.kernels,
+            hidden=self.hidden,
+            memory=self.memory,
+            memory_size=self.memory_size,
+        )
+
+    def learner_numbers(self) -> dict[str, float]:
+        """The learner's numbers, the algorithm's defaults filled in."""
+        defaults = ALGO_DEFAULTS[self.algo]
+        pick = {k: v if getattr(self, k) is None else getattr(self, k) for k, v in defaults.items()}
+        return {
+            **pick,
+            "gamma": self.gamma,
+            "vf_coef": self.vf_coef,
+            "gae_lambda": self.gae_lambda,
+            "clip": self.clip,
+            "eps_start": self.eps_start,
+            "eps_end": self.eps_end,
+            "eps_div": self.eps_div,
+            "ia_alpha": self.ia_alpha if self.reward == "inequity_aversion" else 0.0,
+            "ia_beta": self.ia_beta if self.reward == "inequity_aversion" else 0.0,
+            "svo_angle": math.radians(self.svo_angle) if self.reward == "svo" else 0.0,
+            "collective": float(self.reward == "collective"),
+        }
+
+    def shape(self) -> SSDConfig:
+        """This config with every number that is data in the compiled program (and the
+        seed) at its default: configs with equal shapes run as one program."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self) if f.name in DATA_FIELDS}
+        return dataclasses.replace(self, **defaults)
+
+
+DATA_FIELDS = (
+    "lr",
+    "gamma",
+    "gae_lambda",
+    "clip",
+    "vf_coef",
+    "ent_coef",
+    "max_grad_norm",
+    "eps_start",
+    "eps_end",
+    "eps_div",
+    "seed",
+    "reward",
+    "ia_alpha",
+    "ia_beta",
+    "svo_angle",
+)
+"""Fields that are data in the compiled program, not part of its shape."""
