@@ -639,7 +639,9 @@ def _list() -> None:
     from prosocial import envs, experiments
     from prosocial.adjust import ADJUSTMENTS
     from prosocial.games import MATRIX_GAMES
-    from prosocial.learners import LEARNERS
+    from prosocial.envs.bots import bot_names
+    from prosocial.envs.wrappers import names as wrapper_names
+    from prosocial.learners import DEEP_LEARNERS, LEARNERS
     from prosocial.planner import PLANNERS
     from prosocial.strategies import STRATEGIES
 
@@ -647,10 +649,13 @@ def _list() -> None:
     table = Table("family", "names", show_lines=True)
     table.add_row("games", ", ".join(MATRIX_GAMES.names()))
     table.add_row("learners", ", ".join(LEARNERS.names()))
+    table.add_row("deep learners", ", ".join(DEEP_LEARNERS.names()))
     table.add_row("planners", ", ".join(PLANNERS.names()))
     table.add_row("adjustments", ", ".join(ADJUSTMENTS.names()))
     table.add_row("strategies", ", ".join(STRATEGIES.names()))
     table.add_row("environments", ", ".join(envs.names()))
+    table.add_row("wrappers", ", ".join(wrapper_names()))
+    table.add_row("bots", ", ".join(bot_names()))
     console.print(table)
     registry = experiments.presets()
     ptable = Table("preset", "group", "what")
@@ -716,7 +721,7 @@ def build() -> click.Group:
             names=_group_names,
             what="group",
             build=lambda n: _preset_command(n, True),
-            help="run every preset of a paper: amd, aga, gradual-tft",
+            help="run every preset of a paper: amd, aga, gradual-tft, ssd",
         )
     )
     root.add_command(

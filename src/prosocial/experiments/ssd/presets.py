@@ -145,7 +145,7 @@ class BaselinesConfig(Config):
 
     games: tuple[str, ...] = option(tuple(GAMES), "games to run", choices=tuple(GAMES))
     methods: tuple[str, ...] = option(tuple(METHODS), "methods to run", choices=tuple(METHODS))
-    updates: int = option(60, "updates per run", low=1, high=10**7)
+    updates: int = option(40, "updates per run", low=1, high=10**7)
     num_envs: int = option(16, "environments per run", low=1, high=65536)
     log_every: int = option(10, "updates between evaluations", low=1, high=10**7)
     eval_envs: int = option(16, "environments per evaluation", low=1, high=65536)
