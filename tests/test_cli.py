@@ -302,6 +302,6 @@ def test_crossplay_refuses_what_it_cannot_evaluate(tmp_path, capsys):
     from prosocial.cli import main
 
     assert main(["crossplay", str(tmp_path)]) == 2
-    assert "config.json" in capsys.readouterr().err
+    assert "crossplay: " in (err := capsys.readouterr().err) and "config.json" in err
     assert main(["crossplay", str(tmp_path), "--bots", "nice"]) == 2
     assert "bots: unknown bot 'nice'" in capsys.readouterr().err

@@ -58,6 +58,12 @@ def populations(run_dirs: Sequence[Path]) -> list[Population]:
     out = []
     for run_dir in run_dirs:
         run_dir = Path(run_dir)
+        if not (run_dir / "config.json").is_file():
+            raise ConfigError(
+                "crossplay",
+                f"{str(run_dir)!r} holds no config.json; accepted: run directories of "
+                "prosocial run ssd-baselines (or another ssd preset)",
+            )
         selected, configs, doc = reopen(run_dir)
         every = doc.get("run", {}).get("checkpoint_every")
         pairs = [(p, configs[p.name]) for p in selected if p.program == "ssd"]
