@@ -638,9 +638,9 @@ def _list() -> None:
 
     from prosocial import envs, experiments
     from prosocial.adjust import ADJUSTMENTS
-    from prosocial.games import MATRIX_GAMES
     from prosocial.envs.bots import bot_names
     from prosocial.envs.wrappers import names as wrapper_names
+    from prosocial.games import MATRIX_GAMES
     from prosocial.learners import DEEP_LEARNERS, LEARNERS
     from prosocial.planner import PLANNERS
     from prosocial.strategies import STRATEGIES

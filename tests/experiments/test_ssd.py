@@ -110,7 +110,8 @@ def test_the_reward_baselines_are_the_wrappers_rules_with_their_numbers_as_data(
 
 def test_the_group_optimum_analysis_compares_collective_returns_and_counters():
     from prosocial.experiments.spec import Cell, CellData
-    from prosocial.experiments.ssd.presets import BaselinesConfig, group_optimum
+    from prosocial.experiments.ssd.analyses import group_optimum
+    from prosocial.experiments.ssd.presets import BaselinesConfig
 
     def data(label, collective, cleaned):
         metrics = {
