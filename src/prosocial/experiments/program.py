@@ -161,10 +161,6 @@ class Batch:
     def advance(self, state: Any, rows: int) -> tuple[Any, dict]:
         return _advance_batch(self.program, self.static, self.dyn, state, rows)
 
-    def compile(self, state: Any) -> None:
-        """Compile ``advance`` over a chunk without running it (the next call reuses it)."""
-        _advance_batch.lower(self.program, self.static, self.dyn, state, self.chunk_rows).compile()
-
     def finish(self, state: Any) -> dict:
         if self.program.finish is None:
             return {}

@@ -75,11 +75,12 @@ class GroupResult:
 
 
 _EXECUTING = threading.Lock()
-"""One compiled group executes at a time. Groups compile concurrently (compilation is
-mostly single-threaded), but two XLA CPU programs executing at once from two threads
-share one intra-op thread pool: on a 2-core machine two Cleanup training programs
-deadlocked that way, every thread idle. One at a time loses nothing: each program already
-uses every core."""
+"""One group computes at a time (its first chunk compiles under the lock too). Two XLA CPU
+programs executing at once from two threads share one intra-op thread pool: on a 2-core
+machine two Cleanup training programs deadlocked that way, every thread idle. Compiling
+ahead of time outside the lock would overlap the groups' compilation, but an
+ahead-of-time compile holds Python's lock, so Ctrl-C waited for it; a jitted call does
+not."""
 
 
 def _group_id(program: Program, configs: Sequence[Any], chunk: int) -> str:
@@ -149,7 +150,6 @@ def _run_group(
     else:
         with _EXECUTING:
             state = jax.block_until_ready(batch.init())
-    batch.compile(state)  # outside the lock: groups compile side by side
     task = None
     if options.progress is not None:
         task = options.progress.add_task(label, total=batch.total_rows, completed=rows_done)
