@@ -74,15 +74,6 @@ class GroupResult:
     diverged: dict | None
 
 
-_EXECUTING = threading.Lock()
-"""One group computes at a time (its first chunk compiles under the lock too). Two XLA CPU
-programs executing at once from two threads share one intra-op thread pool: on a 2-core
-machine two Cleanup training programs deadlocked that way, every thread idle. Compiling
-ahead of time outside the lock would overlap the groups' compilation, but an
-ahead-of-time compile holds Python's lock, so Ctrl-C waited for it; a jitted call does
-not."""
-
-
 def _group_id(program: Program, configs: Sequence[Any], chunk: int) -> str:
     text = repr((program.name, chunk, [repr(c) for c in configs]))
     return f"{program.name}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
@@ -148,17 +139,15 @@ def _run_group(
         (state, metrics), extra = rundir.load_tree(path, (state, empty))
         rows_done, diverged = extra["rows_done"], extra["diverged"]
     else:
-        with _EXECUTING:
-            state = jax.block_until_ready(batch.init())
+        state = batch.init()
     task = None
     if options.progress is not None:
         task = options.progress.add_task(label, total=batch.total_rows, completed=rows_done)
     while rows_done < batch.total_rows and diverged is None:
         if options.stop.is_set():
             raise Interrupted
-        with _EXECUTING:
-            state, piece = batch.advance(state, batch.chunk_rows)
-            piece = jax.device_get(piece)
+        state, piece = batch.advance(state, batch.chunk_rows)
+        piece = jax.device_get(piece)
         metrics = {k: np.concatenate([metrics[k], piece[k]], axis=2) for k in metrics}
         bad = _first_nonfinite(piece, program)
         if bad is not None:
