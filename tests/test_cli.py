@@ -191,6 +191,13 @@ def _wait_for_checkpoint(root: Path, proc, timeout: float = 120.0) -> Path:
     raise AssertionError("no checkpoint appeared")
 
 
+def _run_programs(cache: Path) -> list[str]:
+    """The cached training programs. Single operations run eagerly (initial states) are
+    cached too when their compile happens to pass the cache's time threshold, which
+    depends on the machine's load, so they are left out."""
+    return sorted(p.name for p in cache.iterdir() if p.name.startswith("jit__advance_batch"))
+
+
 def test_an_interrupted_run_resumes_to_byte_identical_files(tmp_path):
     """SIGINT (one line, status 130) and SIGKILL, each at a random moment after the first
     checkpoint: ``--resume`` ends with the files of an uninterrupted run of the same seed.
@@ -201,8 +208,8 @@ def test_an_interrupted_run_resumes_to_byte_identical_files(tmp_path):
     whole = _cli([*RUN, "--out", str(tmp_path / "whole")], env)
     assert whole.wait(300) == 0, whole.communicate()
     (done,) = (tmp_path / "whole" / "amd-figure-4.1").iterdir()
-    cached = sorted((tmp_path / "cache").iterdir())
-    assert cached  # the compiled programs were kept for the runs below
+    cached = _run_programs(tmp_path / "cache")
+    assert cached  # the compiled program was kept for the runs below
     for sig in (signal.SIGINT, signal.SIGKILL):
         root = tmp_path / sig.name
         cut = _cli([*RUN, "--out", str(root)], env)
@@ -220,7 +227,7 @@ def test_an_interrupted_run_resumes_to_byte_identical_files(tmp_path):
         assert again.wait(300) == 0, again.communicate()
         for name in ("metrics.csv", "summary.json"):
             assert (run_dir / name).read_bytes() == (done / name).read_bytes(), (sig, name)
-    assert sorted((tmp_path / "cache").iterdir()) == cached  # nothing compiled again
+    assert _run_programs(tmp_path / "cache") == cached  # the run's program compiled once
 
 
 # ---------------------------------------------------------------- deep learners, end to end
