@@ -2,13 +2,20 @@
 
 * :mod:`prosocial.learners.binary`: single-logit learners of one-shot binary games
   (``LEARNERS``);
-* :mod:`prosocial.learners.a2c`, :mod:`prosocial.learners.ppo`: deep actor-critic learners
-  of sequential games over flax networks (``DEEP_LEARNERS``), with their shared parts in
+* :mod:`prosocial.learners.a2c`, :mod:`prosocial.learners.ppo`,
+  :mod:`prosocial.learners.influence`: deep actor-critic learners of sequential games over
+  flax networks (``DEEP_LEARNERS``; ``influence`` adds the social-influence reward of a
+  model of the other agents to A2C), with their shared parts in
   :mod:`prosocial.learners.deep`, the networks in :mod:`prosocial.learners.networks` and
-  rollouts in :mod:`prosocial.learners.play`.
+  rollouts in :mod:`prosocial.learners.play`;
+* :mod:`prosocial.learners.lio`: LIO's incentive-giving learners (``DEEP_LEARNERS``
+  ``lio``) and :mod:`prosocial.learners.amd`: adaptive mechanism design's planner
+  network (``amd``), both built on the differentiable look-ahead of
+  :mod:`prosocial.learners.lookahead` through the learners of
+  :mod:`prosocial.learners.recipients`.
 """
 
-from prosocial.learners import a2c, ppo
+from prosocial.learners import a2c, amd, influence, lio, ppo
 from prosocial.learners.binary import (
     LEARNERS,
     BinaryLearner,
@@ -33,9 +40,12 @@ __all__ = [
     "Rollout",
     "Transition",
     "a2c",
+    "amd",
     "critic_input",
     "exact_gradient",
+    "influence",
     "init_critics",
+    "lio",
     "make_network",
     "pg_critic",
     "ppo",

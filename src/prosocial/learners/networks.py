@@ -149,6 +149,8 @@ class Network(NamedTuple):
         step: ``(params, carry, obs (B, ...), reset (B,)) -> (carry, logits, value)``.
         apply: the same over a sequence ``obs (T, B, ...)``, ``reset (T, B)``, scanning the
             memory over time (a feed-forward network ignores the carry).
+        obs_shape: the shape of one observation.
+        n_actions: the number of actions (logits).
     """
 
     config: NetworkConfig
@@ -156,6 +158,8 @@ class Network(NamedTuple):
     initial_carry: Callable[[int], Any]
     step: Callable
     apply: Callable
+    obs_shape: tuple[int, ...]
+    n_actions: int
 
 
 def make_network(config: NetworkConfig, obs_shape: Sequence[int], n_actions: int) -> Network:
@@ -193,4 +197,4 @@ def make_network(config: NetworkConfig, obs_shape: Sequence[int], n_actions: int
         carry, (logits, value) = jax.lax.scan(one, carry, (obs, reset))
         return carry, logits, value
 
-    return Network(config, init, initial_carry, step, apply)
+    return Network(config, init, initial_carry, step, apply, obs_shape, int(n_actions))

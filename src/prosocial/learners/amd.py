@@ -1,0 +1,194 @@
+"""Adaptive mechanism design on a sequential game: a planner network that pays the agents.
+
+The planner of chapter 4 (:mod:`prosocial.planner.amd`) made stateful, as the thesis
+proposes for the Coin Game (§4.3.1) and as the authors' later code does
+(github ``tobiasbaumann1/amd``, ``marltoolbox/examples/tune_class_api/amd.py``): after
+every step it pays agent ``i``
+
+    r_p,i(s, a) = 2c (σ(f_p(s, a))_i − ½) ∈ (−c, c),
+
+with ``f_p`` a network over the state (every agent's observation, stacked on the channel
+axis) and the one-hot joint action; with revenue neutrality the transfers are centred,
+``r_p ← r_p − mean_i r_p`` (they sum to zero). The agents are the actor-critic learners of
+:mod:`prosocial.learners.recipients` and learn from ``rⁱ + r_p,i``.
+
+The planner maximises the welfare ``V = Σ_i Vⁱ`` (the game's own rewards) *after* the
+learners' step (eq. 4.2 of the thesis), minus the cost of its transfers (eq. 4.7, the L2
+norm as in the authors' code). With the learners' step written out and differentiated
+(:mod:`prosocial.learners.lookahead`), one iteration is: an episode τ; the learners' step
+θ̂(p) on ``r + r_p``; fresh episodes τ̂ with θ̂; one Adam step of the planner on
+
+    L_p(p) = −Σ_i Σ_t log π_θ̂ⁱ(p)(âⁱ_t | ôⁱ_t) (Ĝ_t − b_t) + α Σ_t ‖r_p(s_t, a_t)‖₂,
+
+where Ĝ_t is the discounted welfare return along τ̂ from step ``t``, ``b_t`` its mean over
+the parallel episodes (a baseline that does not depend on the actions), and the cost runs
+along τ. Its gradient is the policy-gradient estimate of the planner's look-ahead
+gradient Σ_i (∂θ̂ⁱ/∂p)ᵀ ∇_θ̂ⁱ V (eq. 4.3 and 4.5 with the learners' step exact); the
+welfare term is the score-function estimate on new episodes, as LIO estimates a giver's
+objective. After ``planner_until`` iterations the planner stops paying (the thesis'
+"turning off" runs).
+
+Simplifications and choices, named: the learners are LIO's actor-critic recipients
+(plain gradient step on the TD-error actor loss, Adam critic), not the authors' momentum
+optimiser with weight decay and a centralised critic; the welfare's baseline is the batch
+mean (the authors' code: a constant, 1.9 or T + S − 0.1); the authors' state-gradient term,
+running normalisation of the cost and its clipping are not implemented (their
+configuration is reproduced in numbers only where it maps: c, α, the step sizes).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from prosocial.envs.core import Environment
+from prosocial.errors import ConfigError
+from prosocial.learners import deep
+from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Rollout
+from prosocial.learners.lio import IncentiveNet
+from prosocial.learners.networks import Network
+from prosocial.learners.recipients import episode_data, make_recipients
+
+
+def joint_view(obs: jax.Array, grid: bool) -> jax.Array:
+    """Every agent's observation in one: ``(n, ..., H, W, C) -> (..., H, W, n·C)`` for grid
+    views, else flattened and concatenated, ``(n, ..., d) -> (..., n·d)``."""
+    if grid:
+        moved = jnp.moveaxis(obs, 0, -2)  # (..., H, W, n, C)
+        return moved.reshape(*moved.shape[:-2], -1)
+    flat = obs.reshape(*obs.shape[: obs.ndim - 1], -1)
+    return jnp.moveaxis(flat, 0, -2).reshape(*flat.shape[1:-1], -1)
+
+
+def discounted_sum(rewards: jax.Array, dones: jax.Array, gamma) -> jax.Array:
+    """G_t = r_t + γ (1 − d_t) G_{t+1} over ``(T, ...)`` with G_T = 0."""
+
+    def back(g, xs):
+        r, d = xs
+        g = r + gamma * (1.0 - d) * g
+        return g, g
+
+    _, out = jax.lax.scan(back, jnp.zeros_like(rewards[0]), (rewards, dones), reverse=True)
+    return out
+
+
+@DEEP_LEARNERS.register("amd")
+def amd(
+    network: Network,
+    n_agents: int,
+    *,
+    env: Environment | None = None,
+    shared: bool = False,
+    lr=1e-3,
+    lr_v=1e-3,
+    lr_reward=1e-3,
+    gamma=0.99,
+    ent_coef=0.1,
+    r_max=1.0,
+    reg_coeff=1e-4,
+    revenue_neutral=0.0,
+    planner_until=1e12,
+    tau=0.01,
+    eps_start=0.5,
+    eps_end=0.05,
+    eps_div=100.0,
+    **unused,
+) -> DeepLearner:
+    """Learners of ``env`` and their planner (module docstring); numbers may be traced.
+
+    ``lr``: the learners' step β; ``lr_reward``: the planner's Adam step; ``r_max``: the
+    bound ``c`` of a transfer; ``reg_coeff``: the cost weight α; ``revenue_neutral``: 1 to
+    centre the transfers; ``planner_until``: the iterations during which the planner pays.
+    """
+    del unused
+    if env is None:
+        raise ConfigError("algo", "amd plays its look-ahead episodes itself: pass env=")
+    if shared:
+        raise ConfigError("shared", "amd gives every learner its own policy")
+    n, n_actions = n_agents, int(env.action_space(env.params).n)
+    obs_shape = tuple(env.observation_space(env.params).shape)
+    grid = network.config.torso == "cnn"
+    planner = IncentiveNet(network.config, n, len(obs_shape))
+    adam = optax.scale_by_adam(eps=1e-5)
+
+    def eps(state):
+        return deep.epsilon(state.episodes, eps_start, eps_end, eps_div)
+
+    agents = make_recipients(
+        network, n, env, lr=lr, lr_v=lr_v, gamma=gamma, ent_coef=ent_coef, tau=tau, eps=eps
+    )
+
+    def init(key):
+        k_agents, k_plan = jax.random.split(key)
+        params, opt = agents.init(k_agents)
+        view = joint_view(jnp.zeros((n, 1, *obs_shape), jnp.float32), grid)
+        p = planner.init(k_plan, view, jnp.zeros((1, n * n_actions), jnp.float32))
+        zero = jnp.zeros((), jnp.float32)
+        opt = {**opt, "planner": adam.init(p)}
+        return LearnerState({**params, "planner": p}, opt, zero, zero)
+
+    def transfers(p, obs, actions_all, on):
+        """``(n, T, E)``: the planner's payment to every agent at every step."""
+        hot = jax.nn.one_hot(actions_all, n_actions).reshape(*actions_all.shape[:-1], -1)
+        out = 2.0 * r_max * (planner.apply(p, joint_view(obs, grid), hot) - 0.5)  # (T, E, n)
+        out = out - revenue_neutral * jnp.mean(out, axis=-1, keepdims=True)
+        return on * jnp.moveaxis(out, -1, 0)
+
+    def update(state: LearnerState, rollout: Rollout, key):
+        epsilon = eps(state)
+        steps_t, envs = rollout.actions.shape[:2]
+        on = (state.updates < planner_until).astype(jnp.float32)
+        data = episode_data(rollout, n)
+        pol_carry0, crit_carry0 = rollout.carry
+        p, theta = state.params["planner"], state.params["policy"]
+
+        paid = transfers(p, data["obs"], rollout.actions, on)
+        critic, target, crit_opt, value_loss = agents.critic_step(
+            state.params, state.opt["critic"], data, crit_carry0, paid
+        )
+        policy_loss = agents.policy_loss(theta, data, pol_carry0, paid, epsilon)
+        theta_hat = agents.look_ahead(theta, data, pol_carry0, paid, epsilon)
+
+        playing = state._replace(params={**state.params, "policy": theta_hat, "critic": critic})
+        new = agents.play(agents.act, playing, key, envs, steps_t)
+        fresh = episode_data(new, n)
+        welfare = discounted_sum(
+            jnp.sum(fresh["rewards"], axis=0), fresh["dones"][0], gamma
+        )  # (T, E)
+        advantage = jax.lax.stop_gradient(welfare - jnp.mean(welfare, axis=1, keepdims=True))
+
+        def planner_loss(p):
+            pay = transfers(p, data["obs"], rollout.actions, on)
+            theta_new = agents.look_ahead(theta, data, pol_carry0, pay, epsilon)
+            logp = agents.log_probs(theta_new, new)  # (n, T, E)
+            gain = jnp.sum(logp * advantage[None]) / envs
+            cost = jnp.sum(jnp.sqrt(jnp.sum(pay**2, axis=0) + 1e-12)) / envs
+            return -gain + reg_coeff * on * cost
+
+        loss, grads = jax.value_and_grad(planner_loss)(p)
+        moves, plan_opt = adam.update(grads, state.opt["planner"], p)
+        p = jax.tree.map(lambda x, s: x - on * lr_reward * s, p, moves)
+
+        params = {
+            "policy": jax.lax.stop_gradient(theta_hat),
+            "critic": critic,
+            "target": target,
+            "planner": p,
+        }
+        opt = {"critic": crit_opt, "planner": plan_opt}
+        episodes = state.episodes + deep.completed_episodes(rollout)
+        per_env = jnp.maximum(jnp.sum(rollout.dones) / envs, 1.0)
+        metrics = {
+            "loss/policy": policy_loss,
+            "loss/value": value_loss,
+            "planner/loss": loss,
+            "planner/spending": jnp.sum(jnp.abs(paid)) / envs / per_env,
+            "planner/transfer": jnp.sum(paid, axis=(1, 2)) / envs / per_env,
+            "learner/epsilon": epsilon,
+        }
+        return LearnerState(params, opt, state.updates + 1, episodes), metrics
+
+    return DeepLearner(
+        "amd", network, n, False, init, agents.initial_carry, agents.act, agents.evaluate, update
+    )
