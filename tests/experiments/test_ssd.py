@@ -37,6 +37,11 @@ from prosocial.experiments.ssd.program import build, learning_rewards
         ({"channels": (0,)}, "channels"),
         ({"reward": "selfless"}, "reward"),
         ({"lr": 0.0}, "lr"),
+        ({"algo": "lio", "shared": True}, "shared"),
+        ({"algo": "lio", "reward": "collective"}, "reward"),
+        ({"algo": "lio", "steps": 10}, "steps"),
+        ({"algo": "lio", "eps_start": 0.1, "eps_end": 0.2}, "eps_end"),
+        ({"algo": "lio", "r_max": -1.0}, "r_max"),
     ],
 )
 def test_bad_configs_name_the_field(fields, needle):

@@ -30,7 +30,9 @@ from prosocial.learners.networks import MEMORIES, NetworkConfig
 
 envs._load_all()
 ENV_NAMES = envs.names()
-ALGOS = ("ppo", "a2c")
+ALGOS = ("ppo", "a2c", "influence", "lio", "amd")
+LOOK_AHEAD = ("lio", "amd")
+"""Learners that differentiate through the others' step and play whole episodes."""
 TORSOS = ("auto", "cnn", "mlp")
 REWARDS = ("individual", "collective", "inequity_aversion", "svo")
 """The reward baselines: the game's own reward; the group optimum (every agent learns from
@@ -41,6 +43,11 @@ ALGO_DEFAULTS = {
     # SocialJax's IPPO (ippo_base.yaml) and LIO's / LASE's A2C (module docstrings)
     "ppo": {"lr": 5e-4, "ent_coef": 0.01, "max_grad_norm": 0.5},
     "a2c": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
+    # LIO's Cleanup settings (lio/alg/config_ssd_lio.py): lr is its plain policy step
+    "influence": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},  # A2C's
+    "lio": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
+    # the learners of adaptive mechanism design: LIO's recipients, a larger step
+    "amd": {"lr": 1e-3, "ent_coef": 0.1, "max_grad_norm": 1.0},
 }
 
 
@@ -132,9 +139,37 @@ class SSDConfig(Config):
         strict=True,
         high=1e6,
     )
-    eps_start: float = option(0.5, "A2C: ε-greedy exploration at the start", low=0.0, high=1.0)
-    eps_end: float = option(0.05, "A2C: ε after eps_div episodes", low=0.0, high=1.0)
-    eps_div: float = option(1000.0, "A2C: episodes over which ε anneals", low=1.0, high=1e9)
+    eps_start: float = option(
+        0.5, "A2C, SI, LIO, AMD: ε-greedy exploration at the start", low=0.0, high=1.0
+    )
+    eps_end: float = option(0.05, "A2C, SI, LIO, AMD: ε after eps_div episodes", low=0.0, high=1.0)
+    eps_div: float = option(
+        1000.0, "A2C, SI, LIO, AMD: episodes over which ε anneals", low=1.0, high=1e9
+    )
+    lr_v: float = option(1e-3, "LIO: the critics' Adam step size", low=0.0, strict=True, high=1.0)
+    lr_reward: float = option(
+        1e-3, "LIO, AMD: the incentives' or the planner's Adam step", low=0.0, strict=True, high=1.0
+    )
+    r_max: float = option(
+        2.0, "LIO: the largest incentive R_max; AMD: the transfer bound c", low=0.0, high=1e3
+    )
+    reg_coeff: float = option(
+        1e-4, "LIO: weight of the L1 cost of giving; AMD: cost weight α", low=0.0, high=1e3
+    )
+    influence_weight: float = option(
+        1.0, "social influence: weight β of the influence reward", low=0.0, high=1e3
+    )
+    influence_ramp: float = option(
+        0.0, "social influence: episodes over which β ramps up from 0", low=0.0, high=1e9
+    )
+    moa_coef: float = option(
+        1.0, "social influence: weight of the model of others' loss", low=0.0, high=1e3
+    )
+    revenue_neutral: bool = option(False, "AMD: centre the transfers (they sum to zero)")
+    planner_until: int | None = option(
+        None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
+    )
+    tau: float = option(0.01, "LIO: the target critics' rate", low=0.0, high=1.0)
     log_every: int = option(10, "updates between evaluations (logged rows)", low=1, high=10**7)
     eval_envs: int = option(16, "environments per evaluation", low=1, high=65536)
     eval_steps: int | None = option(
@@ -160,7 +195,20 @@ class SSDConfig(Config):
                     + ("environments" if self.memory != "none" else "steps × environments")
                     + " of a rollout",
                 )
-        if self.algo == "a2c" and self.eps_end > self.eps_start:
+        if self.algo in LOOK_AHEAD:
+            if self.shared:
+                raise ConfigError("shared", f"{self.algo} gives every agent its own policy")
+            if self.reward != "individual":
+                raise ConfigError(
+                    "reward", f"{self.reward!r}; {self.algo} learns from individual rewards"
+                )
+            if self.rollout_steps() != self.episode_length():
+                raise ConfigError(
+                    "steps",
+                    f"{self.steps}; {self.algo}'s rollouts are whole episodes "
+                    f"({self.episode_length()} steps): leave steps unset",
+                )
+        if self.algo in ("a2c", "influence", *LOOK_AHEAD) and self.eps_end > self.eps_start:
             raise ConfigError("eps_end", f"{self.eps_end} is above eps_start={self.eps_start}")
 
     # ------------------------------------------------------------------ derived
@@ -220,6 +268,16 @@ class SSDConfig(Config):
             "eps_start": self.eps_start,
             "eps_end": self.eps_end,
             "eps_div": self.eps_div,
+            "lr_v": self.lr_v,
+            "lr_reward": self.lr_reward,
+            "r_max": self.r_max,
+            "reg_coeff": self.reg_coeff,
+            "tau": self.tau,
+            "influence_weight": self.influence_weight,
+            "influence_ramp": self.influence_ramp,
+            "moa_coef": self.moa_coef,
+            "revenue_neutral": float(self.revenue_neutral),
+            "planner_until": float(1e12 if self.planner_until is None else self.planner_until),
             "ia_alpha": self.ia_alpha if self.reward == "inequity_aversion" else 0.0,
             "ia_beta": self.ia_beta if self.reward == "inequity_aversion" else 0.0,
             "svo_angle": math.radians(self.svo_angle) if self.reward == "svo" else 0.0,
@@ -244,6 +302,16 @@ DATA_FIELDS = (
     "eps_start",
     "eps_end",
     "eps_div",
+    "lr_v",
+    "lr_reward",
+    "r_max",
+    "reg_coeff",
+    "tau",
+    "influence_weight",
+    "influence_ramp",
+    "moa_coef",
+    "revenue_neutral",
+    "planner_until",
     "seed",
     "reward",
     "ia_alpha",

@@ -14,7 +14,9 @@ the agents' policies (sampling, no ε-greedy exploration) and one row of metrics
   ``cleanup/waste_cleaned``, ``stag_hunt/stags``, ``snowdrift/drifts``, ...), averaged
   over the completed evaluation episodes, on the game's own (extrinsic) rewards
   (:mod:`prosocial.metrics`);
-* ``agent/return`` ``(n,)``: each agent's extrinsic return per evaluation episode;
+* ``agent/return`` ``(n,)``: each agent's extrinsic return per evaluation episode, and
+  ``agent/<counter>`` ``(n,)`` each agent's total of every game counter per episode
+  (``agent/waste_cleaned``: who cleans);
 * ``train/return`` ``(n,)``: the extrinsic return of the training episodes completed
   since the last row (with exploration), and ``train/reward`` ``(n,)`` the mean
   per-step reward the agents learned from (after the reward wrappers);
@@ -42,7 +44,7 @@ from prosocial.envs import wrappers
 from prosocial.envs.wrappers import EXTRINSIC
 from prosocial.experiments.program import PROGRAMS, Program, seed_keys
 from prosocial.experiments.program import train as run_program
-from prosocial.experiments.ssd.config import SSDConfig
+from prosocial.experiments.ssd.config import LOOK_AHEAD, SSDConfig
 from prosocial.learners import deep, play
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState
 from prosocial.learners.networks import make_network
@@ -97,6 +99,13 @@ def build(static: SSDConfig, dyn: dict):
             "epochs": static.epochs,
             "minibatches": static.minibatches,
         }
+    elif static.algo in LOOK_AHEAD:
+        names = ("eps_start", "eps_end", "eps_div", "lr_v", "lr_reward", "r_max", "reg_coeff")
+        names += ("tau", "revenue_neutral", "planner_until") if static.algo == "amd" else ("tau",)
+        extra = {"env": env, **{k: dyn[k] for k in names}}
+    elif static.algo == "influence":
+        names = ("eps_start", "eps_end", "eps_div", "influence_weight", "influence_ramp")
+        extra = {k: dyn[k] for k in (*names, "moa_coef")}
     else:
         extra = {k: dyn[k] for k in ("eps_start", "eps_end", "eps_div")}
     learner = DEEP_LEARNERS.make(static.algo, network=network, n_agents=n, **common, **extra)
@@ -138,6 +147,10 @@ def evaluate(static: SSDConfig, env, learner: DeepLearner, params, key) -> dict:
     )
     metrics = from_episode_statistics(info, axis=None)
     metrics["agent/return"] = _mean_episodes(info, "episode/extrinsic_return")
+    for key in info:  # every per-agent game counter, e.g. who cleaned the waste
+        parts = key.split("/")
+        if len(parts) == 3 and parts[0] == "episode" and info[key].ndim == 3:
+            metrics[f"agent/{parts[2]}"] = _mean_episodes(info, key)
     return metrics
 
 
@@ -173,8 +186,8 @@ def advance(static: SSDConfig, dyn: dict, state: RunState, rows: int):
             jnp.sum(episode["episodes"]), 1.0
         )
         row["train/reward"] = jnp.mean(episode["reward"], 0)
-        for name in ("loss/policy", "loss/value", "loss/entropy"):
-            row[name] = jnp.mean(losses[name], axis=0)
+        for name, value in losses.items():  # the learner's own metrics
+            row[name] = jnp.mean(value, axis=0)
         return RunState(lstate, actors, key, updates), row
 
     return jax.lax.scan(one_row, state, None, length=rows)

@@ -110,3 +110,12 @@ def curve_figures(title: str, panels_of: list[tuple[str, list[tuple[str, str]]]]
             )
         )
     return figs
+
+
+def scale_note(cfg) -> str:
+    """The scale of a run of the presets of agents that shape the others' learning."""
+    return (
+        f"{cfg.updates} iterations of {cfg.num_envs} episodes per run, {cfg.seeds} seeds; "
+        "evaluation episodes after the last iteration, agents sampling from their policies "
+        "without exploration; returns on the game's own rewards (incentives excluded)."
+    )

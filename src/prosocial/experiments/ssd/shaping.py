@@ -1,0 +1,275 @@
+"""Presets of agents that shape the others' behaviour or learning beside ones that do not:
+social influence against A2C, and the adaptive-mechanism-design planner in the Coin Game.
+
+* ``influence-ssd``: social influence (Jaques et al. 2019; :mod:`prosocial.learners.influence`)
+  against A2C on LIO's small Cleanup and a 4-player Harvest, both A2C with the same
+  numbers; the table prints the mean influence reward beside the games' metrics.
+* ``amd-coin-game``: adaptive mechanism design in the 2-player Coin Game (thesis §4.3.1;
+  the planner as a network, :mod:`prosocial.learners.amd`), with the planner, without it
+  (the same learners, planner off from the start) and turned off half-way through a run
+  twice as long, as chapter 4 reports for matrix games. The authors' Coin Game code
+  plays 20-step episodes on the 3×3 board with c = 1; no results were published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from prosocial.experiments import finals as fin
+from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
+from prosocial.experiments.spec import (
+    Bar,
+    Cell,
+    CellData,
+    Column,
+    Preset,
+    Table,
+    register,
+)
+from prosocial.experiments.ssd.config import SSDConfig
+from prosocial.experiments.ssd.tables import GAMES, curve_figures, scale_note
+
+COLORS = {"influence": "tab:cyan", "a2c": "tab:gray"}
+COIN_COLORS = ("tab:red", "tab:gray", "tab:orange")
+FINALS = {
+    "collective_return": fin.last("social/collective_return"),
+    "equality": fin.last("social/equality"),
+    "influence": fin.last("learner/influence", "mean"),
+    "harvest/apples": fin.last("harvest/apples"),
+    "cleanup/waste_cleaned": fin.last("cleanup/waste_cleaned"),
+}
+
+
+@dataclass(frozen=True)
+class CoinConfig(Config):
+    """Adaptive mechanism design in the Coin Game (module docstring)."""
+
+    updates: int = option(500, "iterations with the planner", low=1, high=10**7)
+    num_envs: int = option(16, "episodes per iteration", low=1, high=65536)
+    lr: float = option(1e-2, "the learners' policy step", low=0.0, strict=True, high=1.0)
+    lr_planner: float = option(
+        1e-3, "the planner's Adam step (authors: 0.01/3 × 2000, rescaled)", low=0.0, high=1.0
+    )
+    max_transfer: float = option(1.0, "the transfer bound c (authors: 1)", low=0.0, high=1e3)
+    cost: float = option(1e-4, "the cost weight α (authors: 1e-8, normalised)", low=0.0, high=1e3)
+    revenue_neutral: bool = option(False, "centre the transfers")
+    log_every: int = option(50, "iterations between evaluations", low=1, high=10**7)
+    seeds: int = seeds_option(5)
+    seed: int = seed_option()
+
+    def check(self) -> None:
+        check_log_every(self, "updates")
+
+
+COIN_MODES = {
+    "with": "with the planner",
+    "without": "without the planner",
+    "off": "planner off half-way",
+}
+
+
+def _coin_cells(cfg: CoinConfig) -> list[Cell]:
+    def config(updates: int, until: int | None) -> SSDConfig:
+        return SSDConfig(
+            env="coin_game",
+            env_options=("max_steps=20",),
+            algo="amd",
+            channels=(16,),
+            kernels=(3,),
+            hidden=(64,),
+            num_envs=cfg.num_envs,
+            updates=updates,
+            log_every=cfg.log_every,
+            eval_envs=32,
+            lr=cfg.lr,
+            lr_reward=cfg.lr_planner,
+            r_max=cfg.max_transfer,
+            reg_coeff=cfg.cost,
+            revenue_neutral=cfg.revenue_neutral,
+            planner_until=until,
+            eps_div=200.0,
+            seeds=cfg.seeds,
+            seed=cfg.seed,
+        )
+
+    runs = {
+        "with": config(cfg.updates, None),
+        "without": config(cfg.updates, 0),
+        "off": config(2 * cfg.updates, cfg.updates),
+    }
+    return [Cell(f"coin_game/{m}", runs[m], {"mode": COIN_MODES[m], "mode_key": m}) for m in runs]
+
+
+def _coin_tables(cfg: CoinConfig) -> list[Table]:
+    return [
+        Table(
+            title="Coin Game (2 players, 3×3, 20 steps): adaptive mechanism design",
+            rows=("mode",),
+            columns=(
+                Column("own_fraction", "own-coin fraction", 3),
+                Column("collective_return", "collective return", 2),
+                Column("spending", "planner's spending / episode", 2),
+            ),
+            bars=(
+                Bar(
+                    "with the planner, own-coin fraction at least 0.9",
+                    "coin_game/with",
+                    "own_fraction",
+                    ">=",
+                    0.9,
+                ),
+                Bar(
+                    "without it, about 0.5 (at most 0.6)",
+                    "coin_game/without",
+                    "own_fraction",
+                    "<=",
+                    0.6,
+                ),
+            ),
+            notes=(
+                f"{cfg.updates} iterations of {cfg.num_envs} episodes ({2 * cfg.updates} for "
+                "'planner off half-way', the planner paying in the first half), "
+                f"{cfg.seeds} seeds; evaluation after the last iteration without exploration "
+                "or transfers; spending is Σ_t Σ_i |r_p,i| per training episode averaged over "
+                "the run's rows with the planner on.",
+            ),
+        )
+    ]
+
+
+def planner_spending(data: CellData) -> np.ndarray:
+    """Per seed, the planner's mean spending per episode over the rows it paid in."""
+    spent = np.asarray(data.metrics["planner/spending"])  # (seeds, rows)
+    paying = spent.max(axis=0) > 0
+    return spent[:, paying].mean(axis=1) if paying.any() else np.zeros(len(spent))
+
+
+COIN_FINALS = {
+    "own_fraction": fin.last("coin/own_fraction"),
+    "collective_return": fin.last("social/collective_return"),
+    "spending": planner_spending,
+}
+
+
+@dataclass(frozen=True)
+class InfluenceConfig(Config):
+    """Social influence and A2C on Cleanup and Harvest (module docstring)."""
+
+    games: tuple[str, ...] = option(
+        ("cleanup_small", "harvest"), "games", choices=("cleanup_small", "harvest")
+    )
+    updates: int = option(100, "updates per run", low=1, high=10**7)
+    num_envs: int = option(8, "environments per run", low=1, high=65536)
+    lr: float = option(
+        1e-3, "step size (the paper's A3C: 1e-4 over 3·10⁸ steps)", low=0.0, strict=True, high=1.0
+    )
+    influence_weight: float = option(1.0, "weight β of the influence reward", low=0.0, high=1e3)
+    log_every: int = option(25, "updates between evaluations", low=1, high=10**7)
+    seeds: int = seeds_option(5)
+    seed: int = seed_option()
+
+    def check(self) -> None:
+        check_log_every(self, "updates")
+
+
+INFLUENCE_METHODS = {"influence": "social influence", "a2c": "A2C"}
+
+
+def _influence_cells(cfg: InfluenceConfig) -> list[Cell]:
+    return [
+        Cell(
+            f"{g}/{m}",
+            SSDConfig(
+                env=GAMES[g].env,
+                env_options=GAMES[g].options,
+                algo=m,
+                channels=(6,),
+                kernels=(3,),
+                hidden=(64,),
+                num_envs=cfg.num_envs,
+                updates=cfg.updates,
+                log_every=cfg.log_every,
+                eval_envs=16,
+                lr=cfg.lr,
+                influence_weight=cfg.influence_weight,
+                eps_div=500.0,
+                seeds=cfg.seeds,
+                seed=cfg.seed,
+            ),
+            {"game": GAMES[g].title, "method": INFLUENCE_METHODS[m], "method_key": m},
+        )
+        for g in cfg.games
+        for m in INFLUENCE_METHODS
+    ]
+
+
+def _influence_tables(cfg: InfluenceConfig) -> list[Table]:
+    return [
+        Table(
+            title=GAMES[g].title,
+            rows=("method",),
+            columns=(
+                Column("collective_return", "collective return", 2),
+                Column("equality", "equality", 3),
+                Column(GAMES[g].counter, GAMES[g].counter_title, 2),
+                Column("influence", "influence reward / step", 3),
+            ),
+            cells=tuple(f"{g}/{m}" for m in INFLUENCE_METHODS),
+            notes=(scale_note(cfg).replace("iterations", "updates"),),
+        )
+        for g in cfg.games
+    ]
+
+
+def _influence_figures(cfg, cells):
+    panels = [
+        (
+            GAMES[g].title,
+            [(f"{g}/{m}", INFLUENCE_METHODS[m], COLORS[m]) for m in INFLUENCE_METHODS],
+        )
+        for g in cfg.games
+    ]
+    counters = {GAMES[g].title: (GAMES[g].counter, GAMES[g].counter_title) for g in cfg.games}
+    return curve_figures("Social influence", panels, counters)
+
+
+def _coin_figures(cfg, cells):
+    title = "Coin Game"
+    series = [
+        (f"coin_game/{m}", COIN_MODES[m], c) for m, c in zip(COIN_MODES, COIN_COLORS, strict=True)
+    ]
+    return curve_figures(
+        title, [(title, series)], {title: ("coin/own_fraction", "own-coin fraction")}
+    )
+
+
+def register_all() -> None:
+    """Register the presets of social influence and of the planner in the Coin Game."""
+    register(
+        Preset(
+            name="influence-ssd",
+            group="influence",
+            description="Social influence and A2C on Cleanup and Harvest",
+            config=InfluenceConfig(),
+            program="ssd",
+            cells=_influence_cells,
+            finals=FINALS,
+            tables=_influence_tables,
+            figures=_influence_figures,
+        )
+    )
+    register(
+        Preset(
+            name="amd-coin-game",
+            group="amd",
+            description="Adaptive mechanism design in the Coin Game: planner on, off, stopped",
+            config=CoinConfig(),
+            program="ssd",
+            cells=_coin_cells,
+            finals=COIN_FINALS,
+            tables=_coin_tables,
+            figures=_coin_figures,
+        )
+    )
