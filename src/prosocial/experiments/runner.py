@@ -74,6 +74,14 @@ class GroupResult:
     diverged: dict | None
 
 
+_INITIALISING = threading.Lock()
+"""One group computes its initial state at a time. The initial state is computed op by
+op (:func:`prosocial.experiments.program._init_batch`); with jax 0.10.2 on a 2-core CPU,
+two groups doing so from two threads at once hung with every thread idle, inside the
+single operations' dispatch. An initial state takes seconds; the groups' training
+programs still compile and run concurrently."""
+
+
 def _group_id(program: Program, configs: Sequence[Any], chunk: int) -> str:
     text = repr((program.name, chunk, [repr(c) for c in configs]))
     return f"{program.name}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
@@ -139,7 +147,8 @@ def _run_group(
         (state, metrics), extra = rundir.load_tree(path, (state, empty))
         rows_done, diverged = extra["rows_done"], extra["diverged"]
     else:
-        state = batch.init()
+        with _INITIALISING:
+            state = jax.block_until_ready(batch.init())
     task = None
     if options.progress is not None:
         task = options.progress.add_task(label, total=batch.total_rows, completed=rows_done)
