@@ -248,3 +248,53 @@ def test_a_run_directory_in_use_is_refused_before_anything_is_written(tmp_path):
     assert sorted(p.name for p in root.iterdir()) == [".lock"]
     ((path, _),) = _run(root, TableConfig())  # free again
     assert (path / "summary.json").exists()
+
+
+def test_groups_compute_their_initial_states_one_at_a_time(tmp_path, monkeypatch):
+    """Initial states are computed op by op; two groups doing so from two threads at once
+    hung XLA's CPU client on 2 cores, so the runner lets one group at a time in."""
+    import threading
+    import time
+
+    import jax
+
+    from prosocial.experiments.program import Batch
+
+    inside, most, threads = [0], [0], set()
+    lock = threading.Lock()
+    original = Batch.init
+
+    def init(self):
+        state = original(self)
+        if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(state)):
+            return state  # the runner's jax.eval_shape: traced, nothing executes
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            threads.add(threading.get_ident())
+        time.sleep(0.3)  # long enough for a second thread to arrive
+        with lock:
+            inside[0] -= 1
+        return state
+
+    monkeypatch.setattr(Batch, "init", init)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # two workers even on one core
+
+    def cells(cfg):  # two groups: the log interval is part of the walk's group
+        return [
+            Cell(f"every{k}", WalkConfig(log_every=k, steps=8, seeds=2), {"k": k}) for k in (2, 4)
+        ]
+
+    preset = Preset(
+        "test-two-groups",
+        "test",
+        "two groups",
+        TableConfig(),
+        "test-walk",
+        cells,
+        {},
+        lambda cfg: [],
+    )
+    run([(preset, TableConfig())], tmp_path, Options(draw=False))
+    assert len(threads) == 2  # the groups ran in two threads
+    assert most[0] == 1
