@@ -138,3 +138,49 @@ def test_the_group_optimum_analysis_compares_collective_returns_and_counters():
     results["cleanup_small/ppo"] = data("ppo", 20.0, 9.0)  # cleans more than GO: not met
     assert group_optimum(results, cfg)[0]["cleanup_small/ppo"]["bar"] is False
     assert "not met" in md and "1.50×" in md
+
+
+def test_lio_finals_find_the_cleaner_and_the_analysis_pairs_seeds():
+    from prosocial.experiments.spec import Cell, CellData
+    from prosocial.experiments.ssd.lio import (
+        CleanupConfig,
+        cleaner_received,
+        lio_against_a2c,
+        top_cleaner_share,
+    )
+
+    # 2 seeds × 2 rows × 2 agents: in seed 0 agent 1 cleans 3 of 4 and is paid 7; in seed
+    # 1 nobody cleans
+    cleaned = np.array([[[0.0, 0.0], [1.0, 3.0]], [[0.0, 0.0], [0.0, 0.0]]])
+    received = np.array([[[0.0, 0.0], [2.0, 7.0]], [[0.0, 0.0], [5.0, 1.0]]])
+    lio = CellData(
+        Cell("lio", None),
+        {
+            "agent/waste_cleaned": cleaned,
+            "incentive/received": received,
+            "social/collective_return": np.array([[0.0, 10.0], [0.0, 4.0]]),
+        },
+        np.array([1, 2]),
+    )
+    share = top_cleaner_share(lio)
+    assert share[0] == pytest.approx(0.75) and np.isnan(share[1])
+    np.testing.assert_allclose(cleaner_received(lio)[0], 7.0)
+
+    def other(collective):
+        return CellData(
+            Cell("x", None),
+            {"social/collective_return": np.array([[0.0, collective[0]], [0.0, collective[1]]])},
+            np.array([1, 2]),
+        )
+
+    results = {
+        "cleanup_small/lio": lio,
+        "cleanup_small/a2c": other((6.0, 6.0)),  # gaps 4, −2: mean 1 ± 3
+        "cleanup_small/ac": other((12.0, 4.0)),  # gaps −2, 0: mean −1 ± 1
+    }
+    entry, md = lio_against_a2c(results, CleanupConfig())
+    assert entry["gap_a2c"] == pytest.approx([1.0, 3.0])
+    assert entry["gap_ac"] == pytest.approx([-1.0, 1.0])
+    assert entry["bar"] is True and "met" in md
+    results["cleanup_small/a2c"] = other((9.0, 6.0))  # gaps 1, −2: mean −0.5
+    assert lio_against_a2c(results, CleanupConfig())[0]["bar"] is False

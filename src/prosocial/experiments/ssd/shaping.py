@@ -3,7 +3,8 @@ social influence against A2C, and the adaptive-mechanism-design planner in the C
 
 * ``influence-ssd``: social influence (Jaques et al. 2019; :mod:`prosocial.learners.influence`)
   against A2C on LIO's small Cleanup and a 4-player Harvest, both A2C with the same
-  numbers; the table prints the mean influence reward beside the games' metrics.
+  numbers; the table prints the mean influence reward (in millionths: at this scale the
+  model of the others has barely learned) beside the games' metrics.
 * ``amd-coin-game``: adaptive mechanism design in the 2-player Coin Game (thesis §4.3.1;
   the planner as a network, :mod:`prosocial.learners.amd`), with the planner, without it
   (the same learners, planner off from the start) and turned off half-way through a run
@@ -33,10 +34,11 @@ from prosocial.experiments.ssd.tables import GAMES, curve_figures, scale_note
 
 COLORS = {"influence": "tab:cyan", "a2c": "tab:gray"}
 COIN_COLORS = ("tab:red", "tab:gray", "tab:orange")
+_INFLUENCE = fin.last("learner/influence", "mean")
 FINALS = {
     "collective_return": fin.last("social/collective_return"),
     "equality": fin.last("social/equality"),
-    "influence": fin.last("learner/influence", "mean"),
+    "influence": lambda data: 1e6 * _INFLUENCE(data),  # in millionths
     "harvest/apples": fin.last("harvest/apples"),
     "cleanup/waste_cleaned": fin.last("cleanup/waste_cleaned"),
 }
@@ -214,7 +216,7 @@ def _influence_tables(cfg: InfluenceConfig) -> list[Table]:
                 Column("collective_return", "collective return", 2),
                 Column("equality", "equality", 3),
                 Column(GAMES[g].counter, GAMES[g].counter_title, 2),
-                Column("influence", "influence reward / step", 3),
+                Column("influence", "influence reward / step (10⁻⁶)", 1),
             ),
             cells=tuple(f"{g}/{m}" for m in INFLUENCE_METHODS),
             notes=(scale_note(cfg).replace("iterations", "updates"),),
