@@ -184,3 +184,20 @@ def test_lio_finals_find_the_cleaner_and_the_analysis_pairs_seeds():
     assert entry["bar"] is True and "met" in md
     results["cleanup_small/a2c"] = other((9.0, 6.0))  # gaps 1, −2: mean −0.5
     assert lio_against_a2c(results, CleanupConfig())[0]["bar"] is False
+
+
+def test_lio_cleanup_runs_either_of_lios_maps():
+    from prosocial.experiments.ssd.lio import CleanupConfig, _cleanup_cells, lio_against_a2c
+
+    for name, env, agents in (("7x7", "cleanup_small", 2), ("10x10", "cleanup_10x10", 3)):
+        cells = _cleanup_cells(CleanupConfig(map=name))
+        assert {c.label for c in cells} == {f"{env}/lio", f"{env}/a2c", f"{env}/ac"}
+        assert {c.config.env for c in cells} == {env}
+        assert envs.make(env).params.num_agents == agents
+        # LIO's own learners without incentives: the same learner, R_max 0
+        by = {c.label.split("/")[1]: c.config for c in cells}
+        assert by["ac"].algo == by["lio"].algo == "lio" and by["a2c"].algo == "a2c"
+        assert by["ac"].r_max == 0.0 < by["lio"].r_max
+    assert lio_against_a2c({}, CleanupConfig(map="10x10")) == ({}, "")
+    with pytest.raises(ConfigError, match="map"):
+        CleanupConfig(map="5x5")

@@ -3,12 +3,13 @@
 * ``lio-ipd``: LIO's IPD (5 rounds of LOLA's payoffs, R_max 3, steps 1e-3, no cost of
   giving, MLP 16, 8; ``lio/alg/config_ipd_lio.py``). LIO's paper reports mutual
   cooperation; the bar is a cooperation rate of at least 0.9.
-* ``lio-cleanup``: LIO's 7×7 Cleanup with two agents (``config_ssd_lio.py``: CNN of 6
-  3×3 filters, dense 64, 64), against A2C and against LIO's own learners with the
-  incentives off (:data:`CLEANUP_METHODS`). LIO's paper reports a division of labour
-  (one agent cleans, the other pays it) and a collective return well above independent
-  learners'. The table prints each agent's waste cleaned and incentives, and the share
-  of the cleaning done by the agent that cleans most.
+* ``lio-cleanup``: LIO's 7×7 Cleanup with two agents, or with ``--map 10x10`` its 10×10
+  map with three (``config_ssd_lio.py``: CNN of 6 3×3 filters, dense 64, 64), against
+  A2C and against LIO's own learners with the incentives off (:data:`CLEANUP_METHODS`).
+  LIO's paper reports a division of labour (one agent cleans, the others pay it) and a
+  collective return well above independent learners'. The table prints each agent's
+  waste cleaned and incentives, and the share of the cleaning done by the agent that
+  cleans most.
 
 Scale: ours (parallel environments, fewer iterations than LIO's 60k and 50k episodes);
 the docstring of each field names the value it replaces.
@@ -42,6 +43,12 @@ CLEANUP_METHODS = {**METHODS, "ac": "LIO's AC"}
 steps, separate critic) with the incentives off (R_max = 0): the independent learners of
 LIO's paper, which share LIO's policy step."""
 COLORS = {"lio": "tab:red", "a2c": "tab:gray", "ac": "tab:blue"}
+MAPS = {
+    "7x7": ("cleanup_small", "Cleanup, LIO's 7×7 map (2 agents)"),
+    "10x10": ("cleanup_10x10", "Cleanup, LIO's 10×10 map (3 agents)"),
+}
+"""LIO's Cleanup maps: the registered environment (LIO's map, agents, view, apple and
+waste rates) and the table's title."""
 
 
 def top_cleaner_share(data: CellData) -> np.ndarray:
@@ -94,6 +101,7 @@ class IPDConfig(Config):
 class CleanupConfig(Config):
     """LIO and A2C in LIO's small Cleanup (module docstring)."""
 
+    map: str = option("7x7", "LIO's map: 7x7 with 2 agents, 10x10 with 3", choices=tuple(MAPS))
     updates: int = option(150, "iterations (LIO: 50,000 single episodes)", low=1, high=10**7)
     num_envs: int = option(8, "episodes per iteration (LIO: 1)", low=1, high=65536)
     lr: float = option(
@@ -101,7 +109,10 @@ class CleanupConfig(Config):
     )
     reg_coeff: float = option(1e-4, "LIO: weight of the L1 cost of giving", low=0.0, high=1e3)
     eps_div: float = option(
-        500.0, "episodes over which ε anneals 0.5 → 0.05 (LIO: 100)", low=1.0, high=1e9
+        500.0,
+        "episodes over which ε anneals 0.5 → 0.05 (LIO: 100 on 7x7, 1000 on 10x10)",
+        low=1.0,
+        high=1e9,
     )
     log_every: int = option(30, "iterations between evaluations", low=1, high=10**7)
     seeds: int = seeds_option(5)
@@ -144,9 +155,9 @@ def _ipd_cells(cfg: IPDConfig) -> list[Cell]:
 def _cleanup_cells(cfg: CleanupConfig) -> list[Cell]:
     return [
         Cell(
-            f"cleanup_small/{m}",
+            f"{MAPS[cfg.map][0]}/{m}",
             SSDConfig(
-                env="cleanup_small",
+                env=MAPS[cfg.map][0],
                 algo="a2c" if m == "a2c" else "lio",
                 r_max=0.0 if m == "ac" else 2.0,
                 channels=(6,),
@@ -195,7 +206,7 @@ def _ipd_tables(cfg: IPDConfig) -> list[Table]:
 def _cleanup_tables(cfg: CleanupConfig) -> list[Table]:
     return [
         Table(
-            title="Cleanup, LIO's 7×7 map (2 agents)",
+            title=MAPS[cfg.map][1],
             rows=("method",),
             columns=(
                 Column("collective_return", "collective return", 2),
@@ -216,14 +227,15 @@ def lio_against_a2c(results, cfg) -> tuple[dict, str]:
     """LIO's final collective return against that of the independent learners (our A2C;
     LIO's learners without incentives): the gaps, mean ± standard deviation over paired
     seeds; the bar is LIO above A2C."""
-    lio = results.get("cleanup_small/lio")
+    env = MAPS[cfg.map][0]
+    lio = results.get(f"{env}/lio")
     if lio is None:
         return {}, ""
     ours = np.asarray(lio.metrics["social/collective_return"])[:, -1]
     entry: dict = {"lio": float(ours.mean())}
     lines = []
     for key in ("a2c", "ac"):
-        other = results.get(f"cleanup_small/{key}")
+        other = results.get(f"{env}/{key}")
         if other is None:
             continue
         theirs = np.asarray(other.metrics["social/collective_return"])[:, -1]
@@ -251,12 +263,19 @@ def lio_against_a2c(results, cfg) -> tuple[dict, str]:
     return entry, md
 
 
-def _figures(title: str, prefix: str, counter: tuple[str, str], methods: dict):
-    def figures(cfg, cells):
-        series = [(f"{prefix}/{m}", methods[m], COLORS[m]) for m in methods]
-        return curve_figures(title, [(title, series)], {title: counter})
+def _ipd_figures(cfg, cells):
+    title = "Iterated prisoner's dilemma"
+    series = [(f"ipd/{m}", METHODS[m], COLORS[m]) for m in METHODS]
+    counter = ("matrix_game/cooperation_rate", "cooperation rate")
+    return curve_figures(title, [(title, series)], {title: counter})
 
-    return figures
+
+def _cleanup_figures(cfg, cells):
+    env, title = MAPS[cfg.map]
+    series = [(f"{env}/{m}", CLEANUP_METHODS[m], COLORS[m]) for m in CLEANUP_METHODS]
+    return curve_figures(
+        title, [(title, series)], {title: ("cleanup/waste_cleaned", "waste cleaned")}
+    )
 
 
 def register_all() -> None:
@@ -271,30 +290,20 @@ def register_all() -> None:
             cells=_ipd_cells,
             finals=FINALS,
             tables=_ipd_tables,
-            figures=_figures(
-                "Iterated prisoner's dilemma",
-                "ipd",
-                ("matrix_game/cooperation_rate", "cooperation rate"),
-                METHODS,
-            ),
+            figures=_ipd_figures,
         )
     )
     register(
         Preset(
             name="lio-cleanup",
             group="lio",
-            description="LIO and A2C in LIO's 7×7 Cleanup: division of labour",
+            description="LIO and A2C in LIO's Cleanup maps: division of labour",
             config=CleanupConfig(),
             program="ssd",
             cells=_cleanup_cells,
             finals=CLEANUP_FINALS,
             tables=_cleanup_tables,
-            figures=_figures(
-                "Cleanup, LIO's 7×7 map",
-                "cleanup_small",
-                ("cleanup/waste_cleaned", "waste cleaned"),
-                CLEANUP_METHODS,
-            ),
+            figures=_cleanup_figures,
             analyses=(Analysis("lio_against_a2c", lio_against_a2c),),
         )
     )
