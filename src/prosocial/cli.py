@@ -721,7 +721,7 @@ def build() -> click.Group:
             names=_group_names,
             what="group",
             build=lambda n: _preset_command(n, True),
-            help="run every preset of a paper: amd, aga, gradual-tft, ssd",
+            help="run every preset of a paper (see the list below)",
         )
     )
     root.add_command(
