@@ -42,6 +42,8 @@ from prosocial.experiments.ssd.program import build, learning_rewards
         ({"algo": "lio", "steps": 10}, "steps"),
         ({"algo": "lio", "eps_start": 0.1, "eps_end": 0.2}, "eps_end"),
         ({"algo": "lio", "r_max": -1.0}, "r_max"),
+        ({"algo": "lio", "watched": ("zap",)}, "watched"),
+        ({"algo": "a2c", "watched": ("clean",)}, "watched"),
     ],
 )
 def test_bad_configs_name_the_field(fields, needle):
@@ -198,6 +200,13 @@ def test_lio_cleanup_runs_either_of_lios_maps():
         by = {c.label.split("/")[1]: c.config for c in cells}
         assert by["ac"].algo == by["lio"].algo == "lio" and by["a2c"].algo == "a2c"
         assert by["ac"].r_max == 0.0 < by["lio"].r_max
+    cells = _cleanup_cells(CleanupConfig(watch_cleaning=True))
+    watching = {c.label: c.config.watched for c in cells}
+    assert watching == {
+        "cleanup_small/lio": ("clean",),
+        "cleanup_small/ac": ("clean",),  # one compiled program with LIO's
+        "cleanup_small/a2c": None,
+    }
     assert lio_against_a2c({}, CleanupConfig(map="10x10")) == ({}, "")
     with pytest.raises(ConfigError, match="map"):
         CleanupConfig(map="5x5")

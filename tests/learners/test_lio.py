@@ -27,6 +27,26 @@ def test_others_one_hot_lists_the_other_agents_actions_in_order():
     np.testing.assert_array_equal(got[2, 0], [0, 0, 1, 1, 0, 0])  # agents 0, 1
 
 
+def test_watched_actions_keep_only_those_columns_and_shape_the_incentive_input():
+    actions = jnp.array([[2, 0, 1]])
+    got = np.asarray(lio.others_one_hot(actions, 3, (2,)))  # did each other agent play 2?
+    np.testing.assert_array_equal(got[:, 0], [[0, 0], [1, 0], [1, 0]])
+    env = envs.make("cleanup_small")
+    assert lio.watched_indices(env, ("clean",)) == (5,)
+    assert lio.watched_indices(env, None) is None
+    for bad in (("zap",), (), ("clean", "clean")):
+        with pytest.raises(ConfigError, match="watched"):
+            lio.watched_indices(env, bad)
+    net = make_network(NetworkConfig(channels=(2,), kernels=(3,), hidden=(4,)), (9, 9, 6), 6)
+    learner = lio.lio(net, 2, env=env, watched=("clean",))
+    state = jax.eval_shape(learner.init, jax.random.key(0))
+    # the first dense layer takes the CNN's features plus one flag per other agent
+    full = lio.lio(net, 2, env=env)
+    kernel = state.params["incentive"]["params"]["Dense_0"]["kernel"].shape
+    full_kernel = jax.eval_shape(full.init, jax.random.key(0)).params["incentive"]
+    assert kernel[-2] + 5 == full_kernel["params"]["Dense_0"]["kernel"].shape[-2]
+
+
 def test_the_mixture_is_the_epsilon_greedy_policy():
     logits = jnp.array([2.0, 0.0, -1.0])
     probs = np.exp(recipients.mixture_log_probs(logits, 0.3))

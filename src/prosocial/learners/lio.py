@@ -39,9 +39,10 @@ Other Learning Agents", NeurIPS, Algorithm 1 and Eq. 3–5; github ``011235813/l
 ``lio/alg/lio_ac.py`` (the actor-critic version, ``include_cost_in_chain_rule=False``:
 the cost of giving enters as the L1 term, not the giver's reward) and
 ``lio/alg/config_ssd_lio.py`` / ``config_ipd_lio.py`` (the defaults below are its Cleanup
-numbers). Simplifications and choices, named: the incentive function sees the full
-one-hot of the others' actions (the code's ``obs_cleaned_1hot=False``; its Cleanup runs
-give it only whether the other agent fired the cleaning beam); the target critic is
+numbers). Simplifications and choices, named: by default the incentive function sees the
+full one-hot of the others' actions (the code's ``obs_cleaned_1hot=False``); its Cleanup
+runs give it only whether the other agent fired the cleaning beam, which
+``watched=("clean",)`` reproduces; the target critic is
 moved once per iteration (the code moves it twice, in ``update`` and ``train_reward``);
 the IPD uses the same actor-critic version (the code's IPD runs use its
 policy-gradient version); the critic's value of the last observation bootstraps a
@@ -91,14 +92,35 @@ class IncentiveNet(nn.Module):
         return jax.nn.sigmoid(nn.Dense(self.n_agents)(x))
 
 
-def others_one_hot(actions: jax.Array, n_actions: int) -> jax.Array:
-    """``(..., n) -> (n, ..., (n − 1) · A)``: for every agent ``j``, the one-hot actions of
-    the others in their order."""
+def others_one_hot(
+    actions: jax.Array, n_actions: int, watched: tuple[int, ...] | None = None
+) -> jax.Array:
+    """``(..., n) -> (n, ..., (n − 1) · W)``: for every agent ``j``, the one-hot actions of
+    the others in their order, restricted to the ``watched`` action indices (``W`` of
+    them; None: all ``A``). LIO's Cleanup runs watch one action, cleaning: the incentive
+    function sees only whether each other agent cleaned."""
     n = actions.shape[-1]
     others = np.array([[k for k in range(n) if k != j] for j in range(n)])  # (n, n-1)
     hot = jax.nn.one_hot(actions, n_actions)  # (..., n, A)
-    picked = jnp.moveaxis(hot[..., others, :], -3, 0)  # (n, ..., n-1, A)
+    if watched is not None:
+        hot = hot[..., np.asarray(watched)]  # (..., n, W)
+    picked = jnp.moveaxis(hot[..., others, :], -3, 0)  # (n, ..., n-1, W)
     return picked.reshape(*picked.shape[:-2], -1)
+
+
+def watched_indices(env: Environment, watched: tuple[str, ...] | None) -> tuple[int, ...] | None:
+    """The indices of the ``watched`` action names in ``env`` (None: every action)."""
+    if watched is None:
+        return None
+    names = tuple(env.action_names(env.params))
+    unknown = [w for w in watched if w not in names]
+    if unknown or not watched or len(set(watched)) != len(watched):
+        raise ConfigError(
+            "watched",
+            f"{tuple(watched)!r}; accepted: distinct action names of {env.name}: "
+            + ", ".join(names),
+        )
+    return tuple(names.index(w) for w in watched)
 
 
 @DEEP_LEARNERS.register("lio")
@@ -119,13 +141,15 @@ def lio(
     eps_start=0.5,
     eps_end=0.05,
     eps_div=100.0,
+    watched: tuple[str, ...] | None = None,
     **unused,
 ) -> DeepLearner:
     """LIO for ``n_agents`` agents of ``env`` (module docstring); numbers may be traced.
 
-    ``lr`` is the policies' plain gradient step β (LIO's ``lr_actor``); ``unused`` takes
-    the other learners' keywords (``vf_coef``, ``max_grad_norm``), which LIO has no use
-    for.
+    ``lr`` is the policies' plain gradient step β (LIO's ``lr_actor``); ``watched`` names
+    the actions of the others that the incentive function sees (None: all; LIO's
+    Cleanup: ``("clean",)``); ``unused`` takes the other learners' keywords
+    (``vf_coef``, ``max_grad_norm``), which LIO has no use for.
     """
     del unused
     if env is None:
@@ -135,6 +159,8 @@ def lio(
     if n_agents < 2:
         raise ConfigError("n_agents", f"{n_agents}; lio needs at least two agents")
     n, n_actions = n_agents, int(env.action_space(env.params).n)
+    seen = watched_indices(env, watched)
+    width = n_actions if seen is None else len(seen)
     obs_shape = tuple(env.observation_space(env.params).shape)
     incentive = IncentiveNet(network.config, n, len(obs_shape))
     adam = optax.scale_by_adam(eps=1e-5)
@@ -150,7 +176,7 @@ def lio(
         k_agents, k_inc = jax.random.split(key)
         params, opt = agents.init(k_agents)
         dummy_obs = jnp.zeros((1, *obs_shape), jnp.float32)
-        dummy_others = jnp.zeros((1, (n - 1) * n_actions), jnp.float32)
+        dummy_others = jnp.zeros((1, (n - 1) * width), jnp.float32)
         eta = jax.vmap(lambda k: incentive.init(k, dummy_obs, dummy_others))(
             jax.random.split(k_inc, n)
         )
@@ -161,7 +187,7 @@ def lio(
     def given(eta, obs, actions_all):
         """``(n givers, T, E, n recipients)``: what every giver pays every agent (its own
         entry zero), from ``obs (n, T, E, ...)`` and ``actions_all (T, E, n)``."""
-        others = others_one_hot(actions_all, n_actions)  # (n, T, E, (n-1)A)
+        others = others_one_hot(actions_all, n_actions, seen)  # (n, T, E, (n-1)W)
         paid = jax.vmap(incentive.apply)(eta, obs, others) * r_max
         return paid * (1.0 - jnp.eye(n))[:, None, None, :]
 

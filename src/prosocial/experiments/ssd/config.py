@@ -26,6 +26,7 @@ from prosocial import envs
 from prosocial.envs import wrappers as env_wrappers
 from prosocial.errors import ConfigError, UnknownNameError
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
+from prosocial.learners.lio import watched_indices
 from prosocial.learners.networks import MEMORIES, NetworkConfig
 
 envs._load_all()
@@ -150,6 +151,9 @@ class SSDConfig(Config):
     lr_reward: float = option(
         1e-3, "LIO, AMD: the incentives' or the planner's Adam step", low=0.0, strict=True, high=1.0
     )
+    watched: tuple[str, ...] | None = option(
+        None, "LIO: the others' actions its incentive function sees (none: all)"
+    )
     r_max: float = option(
         2.0, "LIO: the largest incentive R_max; AMD: the transfer bound c", low=0.0, high=1e3
     )
@@ -208,6 +212,10 @@ class SSDConfig(Config):
                     f"{self.steps}; {self.algo}'s rollouts are whole episodes "
                     f"({self.episode_length()} steps): leave steps unset",
                 )
+        if self.watched is not None:
+            if self.algo != "lio":
+                raise ConfigError("watched", f"only lio watches actions, not {self.algo}")
+            watched_indices(env, self.watched)
         if self.algo in ("a2c", "influence", *LOOK_AHEAD) and self.eps_end > self.eps_start:
             raise ConfigError("eps_end", f"{self.eps_end} is above eps_start={self.eps_start}")
 

@@ -108,6 +108,9 @@ class CleanupConfig(Config):
         1e-3, "policy step size, both learners (LIO: 1e-4)", low=0.0, strict=True, high=1.0
     )
     reg_coeff: float = option(1e-4, "LIO: weight of the L1 cost of giving", low=0.0, high=1e3)
+    watch_cleaning: bool = option(
+        False, "LIO's incentives see only whether the others cleaned (LIO's runs: yes)"
+    )
     eps_div: float = option(
         500.0,
         "episodes over which ε anneals 0.5 → 0.05 (LIO: 100 on 7x7, 1000 on 10x10)",
@@ -160,6 +163,7 @@ def _cleanup_cells(cfg: CleanupConfig) -> list[Cell]:
                 env=MAPS[cfg.map][0],
                 algo="a2c" if m == "a2c" else "lio",
                 r_max=0.0 if m == "ac" else 2.0,
+                watched=("clean",) if cfg.watch_cleaning and m != "a2c" else None,
                 channels=(6,),
                 kernels=(3,),
                 hidden=(64, 64),

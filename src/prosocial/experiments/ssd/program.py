@@ -103,6 +103,8 @@ def build(static: SSDConfig, dyn: dict):
         names = ("eps_start", "eps_end", "eps_div", "lr_v", "lr_reward", "r_max", "reg_coeff")
         names += ("tau", "revenue_neutral", "planner_until") if static.algo == "amd" else ("tau",)
         extra = {"env": env, **{k: dyn[k] for k in names}}
+        if static.algo == "lio":
+            extra["watched"] = static.watched
     elif static.algo == "influence":
         names = ("eps_start", "eps_end", "eps_div", "influence_weight", "influence_ramp")
         extra = {k: dyn[k] for k in (*names, "moa_coef")}
