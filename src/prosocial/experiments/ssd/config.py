@@ -44,8 +44,8 @@ ALGO_DEFAULTS = {
     # SocialJax's IPPO (ippo_base.yaml) and LIO's / LASE's A2C (module docstrings)
     "ppo": {"lr": 5e-4, "ent_coef": 0.01, "max_grad_norm": 0.5},
     "a2c": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
-    # LIO's Cleanup settings (lio/alg/config_ssd_lio.py): lr is its plain policy step
     "influence": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},  # A2C's
+    # LIO's Cleanup settings (lio/alg/config_ssd_lio.py): lr is its plain policy step
     "lio": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
     # the learners of adaptive mechanism design: LIO's recipients, a larger step
     "amd": {"lr": 1e-3, "ent_coef": 0.1, "max_grad_norm": 1.0},
@@ -147,7 +147,9 @@ class SSDConfig(Config):
     eps_div: float = option(
         1000.0, "A2C, SI, LIO, AMD: episodes over which ε anneals", low=1.0, high=1e9
     )
-    lr_v: float = option(1e-3, "LIO: the critics' Adam step size", low=0.0, strict=True, high=1.0)
+    lr_v: float = option(
+        1e-3, "LIO, AMD: the critics' Adam step size", low=0.0, strict=True, high=1.0
+    )
     lr_reward: float = option(
         1e-3, "LIO, AMD: the incentives' or the planner's Adam step", low=0.0, strict=True, high=1.0
     )
@@ -173,7 +175,7 @@ class SSDConfig(Config):
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
     )
-    tau: float = option(0.01, "LIO: the target critics' rate", low=0.0, high=1.0)
+    tau: float = option(0.01, "LIO, AMD: the target critics' rate", low=0.0, high=1.0)
     log_every: int = option(10, "updates between evaluations (logged rows)", low=1, high=10**7)
     eval_envs: int = option(16, "environments per evaluation", low=1, high=65536)
     eval_steps: int | None = option(
