@@ -265,7 +265,7 @@ def register_all() -> None:
     register(
         Preset(
             name="amd-coin-game",
-            group="amd-deep",  # not "amd": `prosocial reproduce amd` is chapter 4's tables
+            group="amd-coin",  # not "amd": `prosocial reproduce amd` is chapter 4's tables
             description="Adaptive mechanism design in the Coin Game: planner on, off, stopped",
             config=CoinConfig(),
             program="ssd",
