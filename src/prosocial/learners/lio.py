@@ -63,7 +63,7 @@ from prosocial.envs.core import Environment
 from prosocial.errors import ConfigError
 from prosocial.learners import deep, lookahead
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Rollout
-from prosocial.learners.networks import Network, NetworkConfig, SliceConv
+from prosocial.learners.networks import Network, NetworkConfig, torso
 from prosocial.learners.recipients import episode_data, make_recipients, td_errors
 
 
@@ -78,16 +78,9 @@ class IncentiveNet(nn.Module):
 
     @nn.compact
     def __call__(self, obs, others):
-        cfg = self.config
-        x = obs.astype(jnp.float32)
-        if cfg.torso == "cnn":
-            for features, k in zip(cfg.channels, cfg.kernels, strict=True):
-                x = nn.relu(SliceConv(features, k)(x))
-            x = x.reshape((*x.shape[:-3], -1))
-        else:
-            x = x.reshape((*x.shape[: x.ndim - self.obs_ndim], -1))
+        x = torso(self.config, obs, self.obs_ndim)
         x = jnp.concatenate([x, others.astype(jnp.float32)], axis=-1)
-        for width in cfg.hidden:
+        for width in self.config.hidden:
             x = nn.relu(nn.Dense(width, kernel_init=nn.initializers.orthogonal(math.sqrt(2)))(x))
         return jax.nn.sigmoid(nn.Dense(self.n_agents)(x))
 

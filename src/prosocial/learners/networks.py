@@ -113,6 +113,19 @@ class NetworkConfig:
             raise ConfigError("memory_size", f"{self.memory_size}; accepted: 1..4096")
 
 
+def torso(config: NetworkConfig, obs: jax.Array, obs_ndim: int) -> jax.Array:
+    """The observation's features, ``(..., *obs) -> (..., F)``: the convolutions (each
+    followed by a ReLU) flattened for a CNN torso, the observation flattened for an MLP.
+    Called inside a module's ``nn.compact`` method, whose submodules the convolutions
+    become."""
+    x = obs.astype(jnp.float32)
+    if config.torso != "cnn":
+        return x.reshape((*x.shape[: x.ndim - obs_ndim], -1))
+    for features, k in zip(config.channels, config.kernels, strict=True):
+        x = nn.relu(SliceConv(features, k)(x))
+    return x.reshape((*x.shape[:-3], -1))
+
+
 class _ActorCritic(nn.Module):
     config: NetworkConfig
     n_actions: int
@@ -121,13 +134,7 @@ class _ActorCritic(nn.Module):
     @nn.compact
     def __call__(self, carry, obs, reset):
         cfg = self.config
-        x = obs.astype(jnp.float32)
-        if cfg.torso == "cnn":
-            for features, k in zip(cfg.channels, cfg.kernels, strict=True):
-                x = nn.relu(SliceConv(features, k)(x))
-            x = x.reshape((*x.shape[:-3], -1))
-        else:
-            x = x.reshape((*x.shape[: x.ndim - self.obs_ndim], -1))
+        x = torso(cfg, obs, self.obs_ndim)
         for width in cfg.hidden:
             x = nn.relu(nn.Dense(width, kernel_init=_orthogonal(math.sqrt(2)))(x))
         if cfg.memory != "none":
