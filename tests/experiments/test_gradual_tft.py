@@ -129,7 +129,7 @@ def test_estimation_recovers_beta_in_the_continuous_game_and_not_everywhere_in_t
     summary = json.loads((run / "summary.json").read_text())
     (table,) = summary["tables"]
     assert {b["text"].split(",")[0] for b in table["bars"]} == {"continuous σ=0.1"}
-    assert len(table["bars"]) == 2 * 5
+    assert len(table["bars"]) == 4 * 5  # both estimators, without and with the ledger
     assert all(b["met"] for b in table["bars"])
     ipd = summary["analyses"]["identifiability"]["settings"]["ipd"]["gtft_bayes"]
     assert ipd["mean_abs_error"][4] > 0.1  # β = 1: the saturated IPD policy hides it
@@ -188,9 +188,45 @@ def test_axelrod_preset_without_the_extra_says_how_to_install(monkeypatch, tmp_p
 def test_axelrod_preset_ranks_gradual_tft():
     pytest.importorskip("axelrod")
     cfg = tournament.AxelrodConfig(
-        opponents=("TitForTat", "Defector", "Gradual"), turns=30, repetitions=1
+        opponents=("TitForTat", "Defector", "Gradual", "ZDExtort2"),
+        variants=("gtft_bayes", "lgtft_bayes"),
+        turns=60,
+        repetitions=1,
     )
-    entry, _ = tournament.run({}, cfg)
+    entry, md = tournament.run({}, cfg)
     names = [r["name"] for r in entry["ranking"]]
-    assert set(names) == {"gTFT (Bayes)", "gTFT (reward)", "Tit For Tat", "Defector", "Gradual"}
+    assert set(names) == {
+        "gTFT (Bayes)",
+        "gTFT+ledger (Bayes)",
+        "Tit For Tat",
+        "Defector",
+        "Gradual",
+        "ZD-Extort-2: 0.1111111111111111, 0.5",
+    }
     assert names[-1] == "Defector"
+    # per pairing: own and the co-player's payoff per turn; the extortioner's surplus
+    plain = entry["pairings"]["gTFT (Bayes)"]["ZD-Extort-2: 0.1111111111111111, 0.5"]
+    guarded = entry["pairings"]["gTFT+ledger (Bayes)"]["ZD-Extort-2: 0.1111111111111111, 0.5"]
+    assert plain[1] - plain[0] > 0.3 and abs(guarded[1] - guarded[0]) < plain[1] - plain[0]
+    assert entry["pairings"]["gTFT (Bayes)"]["Tit For Tat"] == [3.0, 3.0]
+    assert "## The ledger against extortioners" in md and "ZDExtort2" in md
+
+
+def test_extortion_preset_meets_the_ledger_bars(tmp_path):
+    run = E.run_preset(
+        "gradual-tft-extortion",
+        {
+            "rows": "gtft_reward,lgtft_reward",
+            "columns": "zd_extort2,zd_extortion,joss,lgtft_reward",
+        },
+        out=tmp_path,
+        draw=False,
+    )
+    summary = json.loads((run / "summary.json").read_text())
+    bars = summary["tables"][0]["bars"]
+    ledger = [b for b in bars if "within 0.1" in b["text"]]
+    assert len(ledger) == 3 and all(b["met"] for b in ledger), ledger
+    assert all("gTFT+ledger (reward)" in b["text"] for b in ledger)  # plain gTFT has none
+    plain = _finals(summary, "gtft_reward/zd_extortion")
+    assert np.mean(plain["exploitation"]) < -0.5  # what the ledger is for
+    assert np.mean(_finals(summary, "lgtft_reward/lgtft_reward")["welfare_share"]) > 0.95

@@ -60,3 +60,33 @@ def test_a_small_tournament_ranks_gradual_tft():
     assert "gTFT" in results.ranked_names
     scores = np.asarray(results.normalised_scores)[:, 0]
     assert scores[0] > scores[1]  # gradual TFT outscores the defector
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("zd_extort2", "ZDExtort2"),
+        ("zd_extortion", "ZDExtortion"),
+        ("zd_gtft2", "ZDGTFT2"),
+        ("joss", "FirstByJoss"),
+    ],
+)
+def test_memory_one_strategies_are_axelrods(ours, theirs):
+    """Our four-vectors equal the Axelrod library's for the game R=3 P=1 T=4 S=0."""
+    from prosocial.games import degree_ipd
+    from prosocial.strategies import STRATEGIES, Observation
+
+    other = getattr(axl, theirs)()
+    other.set_match_attributes(game=GAME)
+    expected = [
+        other._four_vector[(a, b)]
+        for a in (axl.Action.C, axl.Action.D)
+        for b in (axl.Action.C, axl.Action.D)
+    ]
+    me = STRATEGIES.make(ours, game=degree_ipd())
+    state = me.init(None)
+    got = []
+    for own, co in ((1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)):
+        seen = me.update(state, Observation(np.float32(own), np.float32(co), np.float32(0.0)))
+        got.append(float(me.act(seen, None)))
+    np.testing.assert_allclose(got, expected, atol=1e-6)

@@ -149,6 +149,10 @@ class DegreeIPD(NamedTuple):
         """1 for C, 0 for D."""
         return 1.0 - actions.astype(jnp.float32)
 
+    def rewards_of_levels(self, levels: jax.Array) -> jax.Array:
+        """Both players' rewards from their executed levels (1 = C, 0 = D)."""
+        return self.rewards((levels < 0.5).astype(jnp.int32))
+
     def value(self, alpha: jax.Array, beta: jax.Array) -> jax.Array:
         """``V(α, β) = P + b π_β(C) − c π_α(C)``, per round."""
         return self.P + self.benefit * self.policy(beta) - self.cost * self.policy(alpha)
@@ -227,6 +231,10 @@ class ContinuousDilemma(NamedTuple):
 
     def level_of(self, actions: jax.Array) -> jax.Array:
         return actions / self.optimum
+
+    def rewards_of_levels(self, levels: jax.Array) -> jax.Array:
+        """Both players' rewards from their executed levels (actions ``a* ℓ``)."""
+        return self.rewards(levels * self.optimum)
 
     def value(self, alpha: jax.Array, beta: jax.Array) -> jax.Array:
         """``V(α, β) = B a* β − (C/2)(α² a*² + σ²)``, per round (α, β ∈ [0, 1])."""

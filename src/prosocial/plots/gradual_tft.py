@@ -8,9 +8,11 @@ written there by the run.
     {"name", "kind": "heatmap", "title",
      "spec": {"cells": [[cell label, ...], ...],          # rows × columns
               "row_labels": [...], "column_labels": [...],
-              "panels": [{"final", "title", "fmt": ".2f", "cmap": "viridis"}]}}
+              "panels": [{"final", "title", "fmt": ".2f", "cmap": "viridis",
+                          "symmetric": false}]}}
 
-A cell or final missing from ``summary.json`` is drawn blank.
+A cell or final missing from ``summary.json`` is drawn blank; ``symmetric`` centres the
+colour scale on 0 (for signed finals with a diverging colour map).
 
 ``identifiability``: two panels. Left: β̂ after the bar's round against β (mean ± std,
 ``summary.json["analyses"][analysis]["settings"][setting][estimator]``), a reference
@@ -44,6 +46,10 @@ def _mean(summary: dict, cell: str, final: str) -> float:
     return np.nan if stats is None else float(stats["mean"])  # "nan" in JSON reads as NaN
 
 
+WIDE = 24
+"""At most this many heat-map columns side by side; more panels go on further rows."""
+
+
 def heatmap(run_dir: Path, fig_spec: dict) -> Path | None:
     summary = _summary(run_dir)
     if summary is None:
@@ -51,17 +57,26 @@ def heatmap(run_dir: Path, fig_spec: dict) -> Path | None:
     spec = fig_spec["spec"]
     cells, panels = spec["cells"], spec["panels"]
     n_rows, n_cols = len(cells), len(cells[0]) if cells else 0
-    size = (1.0 * n_cols * len(panels) + 3, 0.55 * n_rows + 2.6)
+    across = max(1, min(len(panels), WIDE // max(n_cols, 1)))  # panels side by side
+    down = -(-len(panels) // across)
+    size = (1.0 * n_cols * across + 3, (0.55 * n_rows + 2.2) * down + 0.4)
     with figure(figsize=size) as fig:
-        axes = np.atleast_1d(fig.subplots(1, len(panels), squeeze=False)).reshape(-1)
-        for ax, panel in zip(axes, panels, strict=True):
+        axes = fig.subplots(down, across, squeeze=False).reshape(-1)
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        for ax, panel in zip(axes, panels, strict=False):
             values = np.array([[_mean(summary, c, panel["final"]) for c in row] for row in cells])
             shown = np.ma.masked_invalid(values)
-            image = ax.imshow(shown, cmap=panel.get("cmap", "viridis"), aspect="auto")
+            finite = values[np.isfinite(values)]
+            limits = {}
+            if panel.get("symmetric") and finite.size:  # a diverging scale centred on 0
+                top = max(float(np.abs(finite).max()), 1e-9)
+                limits = {"vmin": -top, "vmax": top}
+            cmap = panel.get("cmap", "viridis")
+            image = ax.imshow(shown, cmap=cmap, aspect="auto", **limits)
             ax.set_xticks(range(n_cols), spec["column_labels"], rotation=45, ha="right")
             ax.set_yticks(range(n_rows), spec["row_labels"])
             ax.grid(False)
-            finite = values[np.isfinite(values)]
             middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
             for i in range(n_rows):
                 for j in range(n_cols):
@@ -74,12 +89,17 @@ def heatmap(run_dir: Path, fig_spec: dict) -> Path | None:
                             ha="center",
                             va="center",
                             fontsize=7,
-                            color="white" if v < middle else "black",
+                            color=(
+                                ("white" if abs(v) > 0.6 * limits["vmax"] else "black")
+                                if limits
+                                else ("white" if v < middle else "black")
+                            ),
                         )
             ax.set_title(panel.get("title", panel["final"]))
             fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
         fig.suptitle(fig_spec["title"])
-        return save(fig, run_dir, fig_spec["name"])
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / size[1]))  # room for the suptitle
+        return save(fig, run_dir, fig_spec["name"], tight=False)
 
 
 def identifiability(run_dir: Path, fig_spec: dict) -> Path | None:

@@ -31,7 +31,7 @@ from prosocial.strategies.estimators import (
     invert_increasing,
     reward_inversion,
 )
-from prosocial.strategies.gradual import GradualState, gradual_tft, mirror
+from prosocial.strategies.gradual import GradualState, gradual_tft, ledger_gtft, mirror
 from prosocial.strategies.learners import (
     LearnerState,
     lola_learner,
@@ -40,15 +40,23 @@ from prosocial.strategies.learners import (
     reactive_learner,
     reactive_level,
 )
+from prosocial.strategies.ledger import Ledger, guarded, payoff_ledger
 from prosocial.strategies.scripted import (
     allc,
     alld,
     fixed_beta,
     generous_tft,
     grim,
+    joss,
+    memory_one,
     random,
     tft,
     wsls,
+    zd_extort2,
+    zd_extortion,
+    zd_gtft2,
+    zero_determinant,
+    zero_determinant_vector,
 )
 
 STRATEGIES: Registry[Strategy] = Registry("strategy")
@@ -61,7 +69,14 @@ STRATEGIES.register("generous_tft", generous_tft)
 STRATEGIES.register("grim", grim)
 STRATEGIES.register("wsls", wsls)
 STRATEGIES.register("fixed_beta", fixed_beta)
+STRATEGIES.register("memory_one", memory_one)
+STRATEGIES.register("joss", joss)
+STRATEGIES.register("zero_determinant", zero_determinant)
+STRATEGIES.register("zd_extort2", zd_extort2)
+STRATEGIES.register("zd_extortion", zd_extortion)
+STRATEGIES.register("zd_gtft2", zd_gtft2)
 STRATEGIES.register("gradual_tft", gradual_tft)
+STRATEGIES.register("ledger_gtft", ledger_gtft)
 STRATEGIES.register("naive_learner", naive_learner)
 STRATEGIES.register("lola_learner", lola_learner)
 
@@ -71,6 +86,7 @@ __all__ = [
     "Estimator",
     "GradualState",
     "LearnerState",
+    "Ledger",
     "Observation",
     "RewardState",
     "Strategy",
@@ -84,12 +100,17 @@ __all__ = [
     "generous_tft",
     "gradual_tft",
     "grim",
+    "guarded",
     "invert_increasing",
+    "joss",
+    "ledger_gtft",
     "lola_learner",
+    "memory_one",
     "mirror",
     "naive_learner",
     "no_probe",
     "opponent_model",
+    "payoff_ledger",
     "play_match",
     "random",
     "reactive_learner",
@@ -98,4 +119,9 @@ __all__ = [
     "select",
     "tft",
     "wsls",
+    "zd_extort2",
+    "zd_extortion",
+    "zd_gtft2",
+    "zero_determinant",
+    "zero_determinant_vector",
 ]

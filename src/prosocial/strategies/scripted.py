@@ -20,6 +20,25 @@ reading of its classic form (observed levels are clipped to [0, 1] before use).
   in the IPD), else switch to 1 minus it.
 - ``fixed_beta(β)``: the α-policy of the game with α = β for ever: the opponent whose
   degree of cooperation gradual tit-for-tat should recover.
+- ``memory_one(p)``: level 1 first, then P(C | own last, co-player's last) =
+  ``p = (p_CC, p_CD, p_DC, p_DD)`` (own move first, as in the Axelrod library), read
+  bilinearly in the two observed levels in the continuous game. ``joss``: Joss's entry to
+  Axelrod's first tournament, p = (0.9, 0, 0.9, 0) (Axelrod 1980).
+- ``zero_determinant(φ, s, l)``: the memory-one strategy that enforces
+  s (π_X − l) = π_Y − l on its own payoff π_X and the co-player's π_Y (Press & Dyson,
+  PNAS 2012), in the parameterisation of Hilbe, Nowak & Sigmund (PNAS 2013, eq. 14):
+
+      p_CC = 1 − φ(1 − s)(R − l),      p_CD = 1 − φ(s(l − S) + (T − l)),
+      p_DC = φ((l − S) + s(T − l)),    p_DD = φ(1 − s)(l − P),
+
+  with R, S, T, P the game's payoffs at full cooperation and defection. Extortioners
+  have l = P and s = 1/χ < 1: their surplus over P is χ times the co-player's.
+  ``zd_extort2`` (φ = 1/9, s = 1/2, l = P; Stewart & Plotkin, PNAS 2012),
+  ``zd_extortion`` (φ = 0.2, s = 0.1, l = P) and ``zd_gtft2`` (φ = 1/4, s = 1/2, l = R,
+  generous) carry the Axelrod library's parameters. In the continuous dilemma the same
+  (φ, s, l) apply to its payoffs at full cooperation and defection (R = 1/2, S = −1/2,
+  T = 1, P = 0 by default), read bilinearly in the levels: a graded analogue, milder
+  than the IPD's, for which the zero-determinant relation is not exact.
 """
 
 from __future__ import annotations
@@ -179,3 +198,112 @@ def fixed_beta(game: Any, beta: float | jax.Array = 0.5) -> Strategy:
         return jnp.stack([jnp.asarray(beta, F32), jnp.asarray(jnp.nan, F32)])
 
     return Strategy(lambda key: (), act, lambda state, obs: state, probe)
+
+
+class MemoryOne(NamedTuple):
+    """The last observed levels (own, co-player's) and whether a round was played."""
+
+    own: jax.Array
+    other: jax.Array
+    played: jax.Array
+
+
+def memory_one(game: Any = None, p: Any = (1.0, 0.0, 1.0, 0.0)) -> Strategy:
+    """Level 1 first, then ``P(C | own last, co-player's last)`` from
+    ``p = (p_CC, p_CD, p_DC, p_DD)`` (the default is tit-for-tat)."""
+    del game
+    if isinstance(p, jax.core.Tracer):
+        table = p
+    else:
+        if not isinstance(p, (tuple, list)) or len(p) != 4:
+            raise ConfigError(
+                "memory_one.p", f"{p!r} is not accepted; accepted: four numbers in [0, 1]"
+            )
+        for x in p:
+            _unit("memory_one.p", x)
+        table = jnp.asarray(p, F32)
+
+    def init(key: jax.Array) -> MemoryOne:
+        del key
+        return MemoryOne(jnp.ones((), F32), jnp.ones((), F32), jnp.zeros((), bool))
+
+    def act(state: MemoryOne, key: jax.Array) -> jax.Array:
+        del key
+        o, x = state.own, state.other
+        weights = jnp.stack([o * x, o * (1 - x), (1 - o) * x, (1 - o) * (1 - x)])
+        return jnp.where(state.played, weights @ table, 1.0).astype(F32)
+
+    def update(state: MemoryOne, obs: Observation) -> MemoryOne:
+        return MemoryOne(_seen(obs.own), _seen(obs.other), jnp.ones((), bool))
+
+    return Strategy(init, act, update, no_probe)
+
+
+def joss(game: Any = None, p: float | jax.Array = 0.9) -> Strategy:
+    """Joss: cooperate with probability ``p`` after the co-player's C, defect after its D."""
+    _unit("joss.p", p)
+    return memory_one(game, (p, 0.0, p, 0.0))
+
+
+def _corners(game: Any) -> tuple[float, float, float, float]:
+    """The game's R, S, T, P: the row player's rewards at full cooperation and defection."""
+    if not callable(getattr(game, "rewards_of_levels", None)):
+        raise ConfigError(
+            "zero_determinant.game",
+            f"{game!r:.60} is not accepted; accepted: a game of prosocial.games.degrees",
+        )
+    with jax.ensure_compile_time_eval():  # concrete numbers even while a program is traced
+        levels = jnp.array([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], F32)
+        R, S, T, P = (float(game.rewards_of_levels(pair)[0]) for pair in levels)
+    return R, S, T, P
+
+
+def zero_determinant_vector(
+    game: Any, phi: float, s: float, l: float | None = None
+) -> tuple[float, float, float, float]:
+    """``(p_CC, p_CD, p_DC, p_DD)`` of Hilbe et al. (2013, eq. 14); ``l = None`` is P."""
+    R, S, T, P = _corners(game)
+    l = P if l is None else l
+    for field, value in (("phi", phi), ("s", s), ("l", l)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            raise ConfigError(f"zero_determinant.{field}", f"{value!r} is not accepted")
+    s_min = -min((T - l) / (l - S), (l - S) / (T - l))
+    if not (P <= l <= R and s_min <= s <= 1 and phi > 0):
+        raise ConfigError(
+            "zero_determinant",
+            f"(φ={phi:g}, s={s:g}, l={l:g}) is not enforceable: needs P={P:g} ≤ l ≤ R={R:g},"
+            f" {s_min:.3g} ≤ s ≤ 1 and φ > 0",
+        )
+    p = (
+        1 - phi * (1 - s) * (R - l),
+        1 - phi * (s * (l - S) + (T - l)),
+        phi * ((l - S) + s * (T - l)),
+        phi * (1 - s) * (l - P),
+    )
+    if not all(-1e-9 <= x <= 1 + 1e-9 for x in p):
+        raise ConfigError(
+            "zero_determinant.phi",
+            f"{phi:g} gives probabilities {[round(x, 3) for x in p]} outside [0, 1]; take a"
+            " smaller φ",
+        )
+    return tuple(min(1.0, max(0.0, x)) for x in p)
+
+
+def zero_determinant(game: Any, phi: float = 1 / 9, s: float = 0.5, l: float | None = None):
+    """The zero-determinant strategy (φ, s, l) of ``game`` (``l = None``: l = P)."""
+    return memory_one(game, zero_determinant_vector(game, phi, s, l))
+
+
+def zd_extort2(game: Any) -> Strategy:
+    """ZD-Extort-2: φ = 1/9, s = 1/2, l = P (χ = 2; Stewart & Plotkin 2012)."""
+    return zero_determinant(game, 1 / 9, 0.5)
+
+
+def zd_extortion(game: Any) -> Strategy:
+    """ZD-Extortion: φ = 0.2, s = 0.1, l = P (χ = 10; the Axelrod library's, l = P = 1)."""
+    return zero_determinant(game, 0.2, 0.1)
+
+
+def zd_gtft2(game: Any) -> Strategy:
+    """ZD-GTFT-2, a generous ZD strategy: φ = 1/4, s = 1/2, l = R (Stewart & Plotkin 2012)."""
+    return zero_determinant(game, 0.25, 0.5, _corners(game)[0])

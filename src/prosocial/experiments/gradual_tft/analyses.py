@@ -19,6 +19,8 @@ TITLES = MappingProxyType(
     {
         "gtft_bayes": "gTFT (Bayes)",
         "gtft_reward": "gTFT (reward)",
+        "lgtft_bayes": "gTFT+ledger (Bayes)",
+        "lgtft_reward": "gTFT+ledger (reward)",
         "naive": "naive learner",
         "lola": "LOLA learner",
         "allc": "AllC",
@@ -29,6 +31,10 @@ TITLES = MappingProxyType(
         "grim": "Grim",
         "wsls": "WSLS",
         "fixed_beta": "fixed β",
+        "zd_extort2": "ZD-Extort-2",
+        "zd_extortion": "ZD-Extortion",
+        "zd_gtft2": "ZD-GTFT-2",
+        "joss": "Joss",
     }
 )
 BAR_BETAS = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -16,7 +16,14 @@ from prosocial.experiments.gradual_tft.analyses import BAR_BETAS, TITLES
 from prosocial.experiments.gradual_tft.program import GRADUAL, AgentOptions, MatchCell
 from prosocial.experiments.spec import Bar, Cell, Column, Figure, Table
 
-COLORS = MappingProxyType({"gtft_bayes": "#c44e52", "gtft_reward": "#4c72b0"})
+COLORS = MappingProxyType(
+    {
+        "gtft_bayes": "#c44e52",
+        "gtft_reward": "#4c72b0",
+        "lgtft_bayes": "#dd8452",
+        "lgtft_reward": "#55a868",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,12 @@ from prosocial.experiments.gradual_tft import analyses, estimation, tournament
 from prosocial.experiments.gradual_tft.program import (
     AGENTS,
     COOPERATIVE,
+    EXTORTIONERS,
     GAMES,
     GRADUAL,
     LEARNERS,
+    LEDGER,
+    MEMORY_ONE,
     AgentOptions,
     MatchCell,
     game_numbers,
@@ -42,8 +45,11 @@ from prosocial.experiments.spec import Analysis, Bar, Cell, Column, Figure, Pres
 TITLES = analyses.TITLES
 ROWS = (*GRADUAL, *LEARNERS)
 COLUMNS = ("allc", "alld", "random", "tft", "generous_tft", "grim", "wsls", *GRADUAL, *LEARNERS)
+EXTORTION_COLUMNS = (*MEMORY_ONE, "tft", "random", *GRADUAL)
 BAR_BETAS = analyses.BAR_BETAS
 COLORS = estimation.COLORS
+ASYMMETRY = 0.1
+"""The ledger's bar: |own − co-player's| per round against each extortioner."""
 
 
 # ================================================================ matches
@@ -95,6 +101,7 @@ MATCH_FINALS = MappingProxyType(
             (_own(d) + _other(d)) / game_numbers(d.cell.config)["max_welfare"]
         ),
         "exploitation": lambda d: _own(d) - _other(d),
+        "asymmetry": lambda d: abs(_own(d) - _other(d)),
         "shortfall": _shortfall,
         "own_level": f.over_rows("play/level", 0),
         "other_level": f.over_rows("play/level", 1),
@@ -170,6 +177,19 @@ def _match_bars(cfg: MatchConfig) -> tuple[Bar, ...]:
                     "max",
                 )
             )
+        for opp in (o for o in EXTORTIONERS if agent in LEDGER and o in cfg.columns):
+            bars.append(
+                Bar(
+                    f"{t} against {TITLES[opp]}, {cfg.rounds} rounds: own payoff within "
+                    f"{ASYMMETRY:g} per round of the co-player's (mean over seeds of "
+                    "|own − other|)",
+                    f"{agent}/{opp}",
+                    "asymmetry",
+                    "<=",
+                    ASYMMETRY,
+                    "mean",
+                )
+            )
     return tuple(bars)
 
 
@@ -178,7 +198,9 @@ def _match_tables(cfg: MatchConfig) -> list[Table]:
     intro = (
         f"{_setting(cfg)}; {cfg.rounds} rounds, {cfg.seeds} seeds per pairing. gTFT: ε = "
         f"{cfg.eps:g}, Bayes on {cfg.grid} grid points (uniform prior), reward inversion τ = "
-        f"{cfg.tau:g}. Learners: reactive strategies with an opponent model, step "
+        f"{cfg.tau:g}; its payoff ledger (gTFT+ledger): tolerance δ = {cfg.tolerance:g}, "
+        f"width w = {cfg.width:g}, leak ρ = {cfg.leak:g}. Learners: reactive strategies with "
+        "an opponent model, step "
         f"{cfg.learner_lr:g}, LOLA η = {cfg.lola_eta:g}. Per-round averages; mutual cooperation "
         f"{n['mutual_cooperation']:.3g}, mutual defection {n['mutual_defection']:.3g} per "
         "player. Mean ± std over seeds; time to mutual cooperation: median round over the "
@@ -226,6 +248,13 @@ def _match_figures(cfg: MatchConfig, cells) -> list[Figure]:
                     "title": "welfare / maximum welfare",
                     "fmt": ".2f",
                     "cmap": "magma",
+                },
+                {
+                    "final": "exploitation",
+                    "title": "own − co-player's return per round",
+                    "fmt": ".2f",
+                    "cmap": "RdBu",
+                    "symmetric": True,
                 },
             ],
         },
@@ -288,9 +317,24 @@ def register_all() -> None:
         )
     register(
         Preset(
+            name="gradual-tft-extortion",
+            group="gradual-tft",
+            description="Gradual TFT with and without its payoff ledger against extortioners",
+            config=MatchConfig(
+                game="ipd", rows=GRADUAL, columns=EXTORTION_COLUMNS, seeds=5, rounds=200
+            ),
+            program="gradual_tft",
+            cells=_match_cells,
+            finals=MATCH_FINALS,
+            tables=_match_tables,
+            figures=_match_figures,
+        )
+    )
+    register(
+        Preset(
             name="gradual-tft-estimation",
             group="gradual-tft",
-            description="Thesis §5.3: both β estimators against fixed-β opponents",
+            description="Thesis §5.3: the β estimators (with and without the ledger) vs fixed β",
             config=estimation.EstimationConfig(),
             program="gradual_tft",
             cells=estimation.estimation_cells,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import jax
@@ -36,9 +37,28 @@ from prosocial.games import continuous_dilemma, degree_ipd
 from prosocial.strategies import STRATEGIES, Observation, fixed_beta, select
 
 GAMES = ("ipd", "continuous")
-GRADUAL = ("gtft_bayes", "gtft_reward")
+PLAIN = ("gtft_bayes", "gtft_reward")
+LEDGER = ("lgtft_bayes", "lgtft_reward")
+"""Gradual TFT guarded by a payoff ledger (:func:`prosocial.strategies.ledger_gtft`)."""
+GRADUAL = (*PLAIN, *LEDGER)
+ESTIMATOR = MappingProxyType({a: a.split("_")[1] for a in GRADUAL})
+"""Each gradual TFT's estimator: ``bayes`` (eq. 5.1) or ``reward`` (§5.3.2)."""
 LEARNERS = ("naive", "lola")
-AGENTS = (*GRADUAL, *LEARNERS, "allc", "alld", "random", "tft", "generous_tft", "grim", "wsls")
+EXTORTIONERS = ("zd_extort2", "zd_extortion", "joss")
+"""The co-players against which the ledger must keep payoffs within 0.1 per round."""
+MEMORY_ONE = (*EXTORTIONERS, "zd_gtft2")
+AGENTS = (
+    *GRADUAL,
+    *LEARNERS,
+    "allc",
+    "alld",
+    "random",
+    "tft",
+    "generous_tft",
+    "grim",
+    "wsls",
+    *MEMORY_ONE,
+)
 OPPONENTS = (*AGENTS, "fixed_beta")
 COOPERATIVE = 0.9
 """A level at or above this is cooperation (time to mutual cooperation, "cooperates")."""
@@ -71,6 +91,13 @@ class AgentOptions(Config):
         1.0, "the learners' step size on per-round values", low=0.0, strict=True, high=1000.0
     )
     lola_eta: float = option(1.0, "LOLA's assumed co-player step size η", low=0.0, high=1000.0)
+    tolerance: float = option(
+        2.5, "the ledger's tolerance δ (units of the C–D gap)", low=0.0, high=1000.0
+    )
+    width: float = option(
+        1.0, "the ledger guard's width w (units of the C–D gap)", low=0.0, strict=True, high=1000.0
+    )
+    leak: float = option(0.005, "the ledger's leak ρ per round", low=0.0, high=1.0)
 
 
 @dataclass(frozen=True)
@@ -133,9 +160,19 @@ def game_numbers(cfg: Any) -> dict[str, float]:
 def roster(game: Any, cfg: AgentOptions, beta: Any = 0.5) -> dict[str, Any]:
     """Every strategy a roster may name, built for ``game`` from the options."""
     make = STRATEGIES.make
+    ledger = {"tolerance": cfg.tolerance, "width": cfg.width, "leak": cfg.leak}
     return {
-        "gtft_bayes": make("gradual_tft", game=game, estimator="bayes", eps=cfg.eps, grid=cfg.grid),
-        "gtft_reward": make("gradual_tft", game=game, estimator="reward", eps=cfg.eps, tau=cfg.tau),
+        **{
+            agent: make(
+                "ledger_gtft" if agent in LEDGER else "gradual_tft",
+                game=game,
+                estimator=ESTIMATOR[agent],
+                eps=cfg.eps,
+                **({"grid": cfg.grid} if ESTIMATOR[agent] == "bayes" else {"tau": cfg.tau}),
+                **(ledger if agent in LEDGER else {}),
+            )
+            for agent in GRADUAL
+        },
         "naive": make("naive_learner", game=game, lr=cfg.learner_lr),
         "lola": make("lola_learner", game=game, lr=cfg.learner_lr, eta=cfg.lola_eta),
         "allc": make("allc", game=game),
@@ -145,6 +182,7 @@ def roster(game: Any, cfg: AgentOptions, beta: Any = 0.5) -> dict[str, Any]:
         "generous_tft": make("generous_tft", game=game, g=cfg.generosity),
         "grim": make("grim", game=game),
         "wsls": make("wsls", game=game),
+        **{name: make(name, game=game) for name in MEMORY_ONE},
         "fixed_beta": fixed_beta(game, beta),
     }
 
