@@ -8,7 +8,9 @@ Rules:
 * The payoffs are either a named game (``game``, static): ``prisoners_dilemma``,
   ``chicken`` and ``stag_hunt`` of the thesis' Table 4.1 (R = 3, P = 1, T = R + greed,
   S = P − fear; :data:`prosocial.games.TABLE_4_1`), or ``lola_prisoners_dilemma``, the
-  LOLA paper's IPD (−1, −3, 0, −2; :func:`prosocial.games.lola_payoffs`); or an explicit
+  LOLA paper's IPD (−1, −3, 0, −2; :func:`prosocial.games.lola_payoffs`), or
+  ``lase_prisoners_dilemma``, the IPD of LASE's development code (R = 4, S = 0, T = 5,
+  P = 1; github ``kfq20/Empathy``, ``env.py``); or an explicit
   tensor ``payoffs`` (data, so it may be traced and vmapped over). Explicit ``payoffs``
   take precedence over ``game``. Any finite 2×2 payoffs are accepted: the game need not
   be a social dilemma.
@@ -78,6 +80,7 @@ from prosocial.games import (
     START,
     chicken,
     lola_payoffs,
+    matrix_game,
     prisoners_dilemma,
     stag_hunt,
 )
@@ -89,6 +92,7 @@ GAMES: MappingProxyType[str, Callable[[], jax.Array]] = MappingProxyType(
         "chicken": chicken,
         "stag_hunt": stag_hunt,
         "lola_prisoners_dilemma": lola_payoffs,
+        "lase_prisoners_dilemma": lambda: matrix_game(4.0, 1.0, 5.0, 0.0),
     }
 )
 """Named stage games: constructors of ``(2, 2, 2)`` payoff tensors."""

@@ -12,10 +12,12 @@
   ``lio``) and :mod:`prosocial.learners.amd`: adaptive mechanism design's planner
   network (``amd``), both built on the differentiable look-ahead of
   :mod:`prosocial.learners.lookahead` through the learners of
-  :mod:`prosocial.learners.recipients`.
+  :mod:`prosocial.learners.recipients`;
+* :mod:`prosocial.learners.lase`: LASE's empathy-based gifting (``lase``): A2C on rewards
+  redistributed by counterfactual social relationships.
 """
 
-from prosocial.learners import a2c, amd, influence, lio, ppo
+from prosocial.learners import a2c, amd, influence, lase, lio, ppo
 from prosocial.learners.binary import (
     LEARNERS,
     BinaryLearner,
@@ -45,6 +47,7 @@ __all__ = [
     "exact_gradient",
     "influence",
     "init_critics",
+    "lase",
     "lio",
     "make_network",
     "pg_critic",

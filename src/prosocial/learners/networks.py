@@ -113,16 +113,19 @@ class NetworkConfig:
             raise ConfigError("memory_size", f"{self.memory_size}; accepted: 1..4096")
 
 
-def torso(config: NetworkConfig, obs: jax.Array, obs_ndim: int) -> jax.Array:
+def torso(
+    config: NetworkConfig, obs: jax.Array, obs_ndim: int, kernel_init: Callable | None = None
+) -> jax.Array:
     """The observation's features, ``(..., *obs) -> (..., F)``: the convolutions (each
     followed by a ReLU) flattened for a CNN torso, the observation flattened for an MLP.
     Called inside a module's ``nn.compact`` method, whose submodules the convolutions
-    become."""
+    become; ``kernel_init`` replaces the convolutions' orthogonal initialisation."""
     x = obs.astype(jnp.float32)
     if config.torso != "cnn":
         return x.reshape((*x.shape[: x.ndim - obs_ndim], -1))
+    extra = {} if kernel_init is None else {"kernel_init": kernel_init}
     for features, k in zip(config.channels, config.kernels, strict=True):
-        x = nn.relu(SliceConv(features, k)(x))
+        x = nn.relu(SliceConv(features, k, **extra)(x))
     return x.reshape((*x.shape[:-3], -1))
 
 

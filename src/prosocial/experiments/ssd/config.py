@@ -31,7 +31,7 @@ from prosocial.learners.networks import MEMORIES, NetworkConfig
 
 envs._load_all()
 ENV_NAMES = envs.names()
-ALGOS = ("ppo", "a2c", "influence", "lio", "amd")
+ALGOS = ("ppo", "a2c", "influence", "lio", "amd", "lase")
 LOOK_AHEAD = ("lio", "amd")
 """Learners that differentiate through the others' step and play whole episodes."""
 TORSOS = ("auto", "cnn", "mlp")
@@ -49,6 +49,8 @@ ALGO_DEFAULTS = {
     "lio": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
     # the learners of adaptive mechanism design: LIO's recipients, a larger step
     "amd": {"lr": 1e-3, "ent_coef": 0.1, "max_grad_norm": 1.0},
+    # LASE's acting policy: A2C (its development code's Adam 1e-4)
+    "lase": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
 }
 
 
@@ -141,11 +143,13 @@ class SSDConfig(Config):
         high=1e6,
     )
     eps_start: float = option(
-        0.5, "A2C, SI, LIO, AMD: ε-greedy exploration at the start", low=0.0, high=1.0
+        0.5, "A2C, SI, LIO, AMD, LASE: ε-greedy exploration at the start", low=0.0, high=1.0
     )
-    eps_end: float = option(0.05, "A2C, SI, LIO, AMD: ε after eps_div episodes", low=0.0, high=1.0)
+    eps_end: float = option(
+        0.05, "A2C, SI, LIO, AMD, LASE: ε after eps_div episodes", low=0.0, high=1.0
+    )
     eps_div: float = option(
-        1000.0, "A2C, SI, LIO, AMD: episodes over which ε anneals", low=1.0, high=1e9
+        1000.0, "A2C, SI, LIO, AMD, LASE: episodes over which ε anneals", low=1.0, high=1e9
     )
     lr_v: float = option(
         1e-3, "LIO, AMD: the critics' Adam step size", low=0.0, strict=True, high=1.0
@@ -171,6 +175,16 @@ class SSDConfig(Config):
     moa_coef: float = option(
         1.0, "social influence: weight of the model of others' loss", low=0.0, high=1e3
     )
+    lr_sr: float = option(
+        5e-5, "LASE: the SR network's Adam step (α_μ, α_η)", low=0.0, strict=True, high=1.0
+    )
+    lr_pt: float = option(
+        3e-5, "LASE: the perspective network's Adam step (α_φ)", low=0.0, strict=True, high=1.0
+    )
+    pt_delta: float = option(
+        0.1, "LASE: perspective loss weight δ of the L1 term", low=0.0, high=1.0
+    )
+    perspective: bool = option(True, "LASE: perspective taking (false: LASE w/o)")
     revenue_neutral: bool = option(False, "AMD: centre the transfers (they sum to zero)")
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
@@ -218,7 +232,12 @@ class SSDConfig(Config):
             if self.algo != "lio":
                 raise ConfigError("watched", f"only lio watches actions, not {self.algo}")
             watched_indices(env, self.watched)
-        if self.algo in ("a2c", "influence", *LOOK_AHEAD) and self.eps_end > self.eps_start:
+        if self.algo == "lase" and (self.shared or self.reward != "individual"):
+            raise ConfigError(
+                "shared" if self.shared else "reward",
+                "lase gives every agent its own networks and gifts its individual reward",
+            )
+        if self.algo in ("a2c", "influence", "lase", *LOOK_AHEAD) and self.eps_end > self.eps_start:
             raise ConfigError("eps_end", f"{self.eps_end} is above eps_start={self.eps_start}")
 
     # ------------------------------------------------------------------ derived
@@ -286,6 +305,9 @@ class SSDConfig(Config):
             "influence_weight": self.influence_weight,
             "influence_ramp": self.influence_ramp,
             "moa_coef": self.moa_coef,
+            "lr_sr": self.lr_sr,
+            "lr_pt": self.lr_pt,
+            "pt_delta": self.pt_delta,
             "revenue_neutral": float(self.revenue_neutral),
             "planner_until": float(1e12 if self.planner_until is None else self.planner_until),
             "ia_alpha": self.ia_alpha if self.reward == "inequity_aversion" else 0.0,
@@ -320,6 +342,9 @@ DATA_FIELDS = (
     "influence_weight",
     "influence_ramp",
     "moa_coef",
+    "lr_sr",
+    "lr_pt",
+    "pt_delta",
     "revenue_neutral",
     "planner_until",
     "seed",

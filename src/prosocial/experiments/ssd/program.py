@@ -105,6 +105,9 @@ def build(static: SSDConfig, dyn: dict):
         extra = {"env": env, **{k: dyn[k] for k in names}}
         if static.algo == "lio":
             extra["watched"] = static.watched
+    elif static.algo == "lase":
+        names = ("eps_start", "eps_end", "eps_div", "lr_sr", "lr_pt", "pt_delta")
+        extra = {"env": env, "perspective": static.perspective, **{k: dyn[k] for k in names}}
     elif static.algo == "influence":
         names = ("eps_start", "eps_end", "eps_div", "influence_weight", "influence_ramp")
         extra = {k: dyn[k] for k in (*names, "moa_coef")}

@@ -1,0 +1,127 @@
+"""LASE: the social relationship and the gifts by hand, zero-sum gifting, the learner's
+relationships against its own networks, and a short IPD run that a wrong sign would break."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from prosocial import envs
+from prosocial.errors import ConfigError
+from prosocial.learners import DEEP_LEARNERS, NetworkConfig, make_network
+from prosocial.learners.lase import gift_matrix, gifted_rewards, social_relationship
+
+
+def test_social_relationship_of_a_two_action_co_player_by_hand():
+    """With Q(o, a_i, C) > Q(o, a_i, D), w = 1 − π̂(C) after C and −π̂(C) after D."""
+    q_alt = jnp.array([2.0, -1.0])  # j cooperates, j defects
+    for p in (0.0, 0.3, 0.8, 1.0):
+        pi = jnp.array([p, 1.0 - p])
+        after_c = social_relationship(q_alt[0], q_alt, pi)
+        after_d = social_relationship(q_alt[1], q_alt, pi)
+        assert float(after_c) == pytest.approx(1.0 - p, abs=1e-6)
+        assert float(after_d) == pytest.approx(-p, abs=1e-6)
+    # j's action changes nothing: no relationship
+    assert float(social_relationship(1.0, jnp.array([1.0, 1.0]), jnp.array([0.5, 0.5]))) == 0.0
+    # three actions: (Q − Σ π̂ Q) / (max − min) = (3 − (0.2·3 + 0.5·1 + 0.3·(−1))) / 4
+    w = social_relationship(3.0, jnp.array([3.0, 1.0, -1.0]), jnp.array([0.2, 0.5, 0.3]))
+    assert float(w) == pytest.approx(0.55, abs=1e-6)
+
+
+def test_gift_matrix_by_hand_and_rows_sum_to_one():
+    w = jnp.array([[0.0, 0.5, -0.2], [0.3, 0.0, 0.9], [1.0, 1.0, 0.0]])
+    expected = np.array([[0.75, 0.25, 0.0], [0.15, 0.4, 0.45], [0.5, 0.5, 0.0]])
+    np.testing.assert_allclose(gift_matrix(w), expected, atol=1e-6)
+    rewards = jnp.array([2.0, -1.0, 4.0])
+    # r̃_i = Σ_k g_ki r_k
+    np.testing.assert_allclose(
+        gifted_rewards(gift_matrix(w), rewards),
+        [0.75 * 2 + 0.15 * -1 + 0.5 * 4, 0.25 * 2 + 0.4 * -1 + 0.5 * 4, 0.45 * -1],
+        atol=1e-6,
+    )
+
+
+def test_gifting_conserves_collective_reward_exactly():
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 4, 7):
+        w = rng.uniform(-1, 1, size=(50, 16, n, n)).astype(np.float32)
+        r = rng.normal(size=(50, 16, n)).astype(np.float32) * 10
+        g = gift_matrix(jnp.asarray(w))
+        assert np.all(np.asarray(g) >= 0)
+        np.testing.assert_allclose(np.sum(g, axis=-1), 1.0, atol=1e-6)
+        shaped = gifted_rewards(g, jnp.asarray(r))
+        np.testing.assert_allclose(np.sum(shaped, -1), np.sum(r, -1), atol=2e-5)
+
+
+def _learner(perspective=True, game="coin_game"):
+    env = envs.make(game, max_steps=6)
+    shape = tuple(env.observation_space(env.params).shape)
+    torso = "cnn" if len(shape) == 3 else "mlp"
+    cfg = NetworkConfig(torso=torso, channels=(4,), kernels=(3,), hidden=(8,))
+    network = make_network(cfg, shape, env.action_space(env.params).n)
+    learner = DEEP_LEARNERS.make(
+        "lase", network=network, n_agents=2, env=env, perspective=perspective
+    )
+    return env, learner
+
+
+def _rollout(env, learner, key):
+    from prosocial.learners import play
+
+    actors = play.start(env, learner.initial_carry(3), key, 3)
+    state = learner.init(key)
+    _, rollout, _ = play.collect(learner, env, state, actors, key, 6)
+    return state, rollout
+
+
+@pytest.mark.parametrize("perspective", [True, False], ids=["lase", "lase_wo"])
+def test_update_gifts_within_bounds_and_conserves_reward(perspective):
+    env, learner = _learner(perspective)
+    state, rollout = _rollout(env, learner, jax.random.PRNGKey(0))
+    rollout = rollout._replace(rewards=rollout.rewards + 1.0)  # some reward to give
+    new, metrics = jax.jit(learner.update)(state, rollout, jax.random.PRNGKey(1))
+    assert float(metrics["lase/conservation_error"]) <= 1e-5
+    rel = np.asarray(metrics["lase/relationship"])
+    assert rel.shape == (2,) and np.all(np.abs(rel) <= 1.0)
+    given, received = metrics["lase/gift_given"], metrics["lase/gift_received"]
+    assert np.all((0 <= np.asarray(given)) & (np.asarray(given) <= 0.5 + 1e-6))  # ≤ 1/(n−1)·½
+    np.testing.assert_allclose(given[::-1], received, atol=1e-6)  # two agents: i's is j's
+    moved = jax.tree.leaves(
+        jax.tree.map(lambda a, b: bool(jnp.any(a != b)), state.params["pt"], new.params["pt"])
+    )
+    assert any(moved) == perspective  # LASE w/o imagines nothing: φ does not learn
+
+
+def test_learner_relationship_matches_its_networks_by_hand():
+    """w_ij from the learner equals the formula evaluated with its own SR network, for a
+    rollout of the IPD (LASE w/o: ô_j = o_i)."""
+    from prosocial.learners.lase import SRNet
+
+    env, learner = _learner(False, "iterated_matrix_game")
+    state, rollout = _rollout(env, learner, jax.random.PRNGKey(3))
+    _, metrics = learner.update(state, rollout, jax.random.PRNGKey(4))
+    sr = jax.tree.map(lambda p: p[0], state.params["sr"])  # agent 0's SR network
+    net = SRNet(learner.network.config, 2, 1)
+    obs = rollout.obs[:, :, 0]  # (T, E, 5)
+    ws = []
+    for t in range(obs.shape[0]):
+        for e in range(obs.shape[1]):
+            a = rollout.actions[t, e]
+            q = [
+                float(net.apply(sr, obs[t, e], jax.nn.one_hot(jnp.array([a[0], b]), 2).ravel())[0])
+                for b in (0, 1)
+            ]
+            pi = jax.nn.softmax(net.apply(sr, obs[t, e], jnp.zeros(4))[1])
+            base = float(pi[0]) * q[0] + float(pi[1]) * q[1]
+            ws.append((q[int(a[1])] - base) / (max(q) - min(q)))
+    assert float(metrics["lase/relationship"][0]) == pytest.approx(np.mean(ws), abs=1e-5)
+
+
+def test_lase_needs_the_environment_and_its_own_networks():
+    env, learner = _learner()
+    with pytest.raises(ConfigError, match=r"^algo: "):
+        DEEP_LEARNERS.make("lase", network=learner.network, n_agents=2)
+    with pytest.raises(ConfigError, match=r"^shared: "):
+        DEEP_LEARNERS.make("lase", network=learner.network, n_agents=2, env=env, shared=True)
+    with pytest.raises(ConfigError, match=r"^n_agents: "):
+        DEEP_LEARNERS.make("lase", network=learner.network, n_agents=1, env=env)
