@@ -228,5 +228,7 @@ def test_bad_parameters_are_named(overrides, field):
 
 
 def test_unknown_game_lists_the_accepted_ones():
-    with pytest.raises(ConfigError, match=r"accepted: chicken, lase_prisoners_dilemma, lola_prisoners_dilemma"):
+    with pytest.raises(
+        ConfigError, match=r"accepted: chicken, lase_prisoners_dilemma, lola_prisoners_dilemma"
+    ):
         envs.make("ipd", game="snowdrift")

@@ -16,6 +16,7 @@ from prosocial.strategies import (
     generous_tft,
     gradual_tft,
     grim,
+    ledger_gtft,
     mirror,
     naive_learner,
     opponent_model,
@@ -125,10 +126,12 @@ def test_gradual_tft_mirrors_its_estimate_at_every_round(estimator, game, oppone
         assert clipped > 0  # the upper clip was exercised
 
 
+@pytest.mark.parametrize("factory", [gradual_tft, ledger_gtft], ids=["plain", "ledger"])
 @pytest.mark.parametrize("estimator", ["bayes", "reward"])
 @pytest.mark.parametrize("game", [IPD, CONT], ids=["ipd", "continuous"])
-def test_gradual_tft_bars_at_reduced_scale(estimator, game):
-    me = gradual_tft(game, estimator, eps=0.1)
+def test_gradual_tft_bars_at_reduced_scale(estimator, game, factory):
+    """The thesis' bars, for gradual TFT and for its variant with the payoff ledger."""
+    me = factory(game, estimator, eps=0.1)
     keys = jax.random.split(KEY, 4)
     run = jax.jit(
         jax.vmap(

@@ -58,6 +58,7 @@ import jax.numpy as jnp
 
 from prosocial.errors import ConfigError
 from prosocial.strategies.base import Observation
+from prosocial.strategies.estimators import _number
 
 F32 = jnp.float32
 
@@ -68,18 +69,6 @@ class Ledger(NamedTuple):
     init: Callable[[], jax.Array]
     update: Callable[[jax.Array, Observation], jax.Array]
     guard: Callable[[jax.Array], jax.Array]
-
-
-def _number(field: str, value: Any, low: float, high: float, *, open_low: bool) -> None:
-    if isinstance(value, jax.core.Tracer):
-        return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = ok and (low < value if open_low else low <= value) and value <= high
-    if not ok:
-        bracket = "(" if open_low else "["
-        raise ConfigError(
-            field, f"{value!r} is not accepted; accepted: a number in {bracket}{low:g}, {high:g}]"
-        )
 
 
 def payoff_ledger(
