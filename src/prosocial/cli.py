@@ -34,7 +34,7 @@ from typing import Any
 import click
 
 from prosocial.errors import ConfigError, ProsocialError
-from prosocial.experiments.compilation import NO_CACHE_ENV, cpu_scheduler_workaround, enable_cache
+from prosocial.experiments.compilation import NO_CACHE_ENV, cpu_workarounds, enable_cache
 
 
 class Diverged(RuntimeError):
@@ -837,7 +837,7 @@ def _one_line(err: click.ClickException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    cpu_scheduler_workaround()  # before JAX starts (see prosocial.experiments.compilation)
+    cpu_workarounds()  # before JAX starts (see prosocial.experiments.compilation)
     try:
         build().main(args=argv, prog_name="prosocial", standalone_mode=False)
     except ProsocialError as err:

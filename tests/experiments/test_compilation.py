@@ -1,14 +1,20 @@
-"""XLA's CPU workaround of the command: the flag added once, a user's own setting kept."""
+"""XLA's CPU workarounds of the command: each flag added once, a user's own setting kept."""
 
-from prosocial.experiments.compilation import CPU_WORKAROUND, cpu_scheduler_workaround
+from prosocial.experiments.compilation import CPU_WORKAROUNDS, cpu_workarounds
+
+BOTH = " ".join(CPU_WORKAROUNDS)
 
 
-def test_workaround_adds_the_flag_once_and_keeps_the_users():
+def test_workarounds_add_each_flag_once_and_keep_the_users():
     env = {}
-    assert cpu_scheduler_workaround(env) == CPU_WORKAROUND
-    assert cpu_scheduler_workaround(env) == CPU_WORKAROUND  # idempotent
+    assert cpu_workarounds(env) == BOTH
+    assert cpu_workarounds(env) == BOTH  # idempotent
     env = {"XLA_FLAGS": "--foo=1 --xla_cpu_enable_concurrency_optimized_scheduler=true"}
-    assert cpu_scheduler_workaround(env) == env["XLA_FLAGS"]  # the user's choice stands
-    assert "=false" not in env["XLA_FLAGS"]
+    users = env["XLA_FLAGS"]
+    flags = cpu_workarounds(env)
+    assert "scheduler=false" not in flags  # the user's choice stands
+    assert flags == f"{users} {CPU_WORKAROUNDS[1]}"
+    users = "--xla_cpu_experimental_ynn_fusion_type=dot"
+    assert cpu_workarounds({"XLA_FLAGS": users}) == f"{users} {CPU_WORKAROUNDS[0]}"
     env = {"XLA_FLAGS": "--foo=1"}
-    assert cpu_scheduler_workaround(env) == f"--foo=1 {CPU_WORKAROUND}"
+    assert cpu_workarounds(env) == f"--foo=1 {BOTH}"

@@ -1,22 +1,29 @@
-"""How prosocial's commands set up XLA: the CPU scheduler workaround and the compilation cache.
+"""How prosocial's commands set up XLA: two CPU workarounds and the compilation cache.
 
-**The CPU scheduler.** With jax 0.10.2 on a 2-core CPU, a jitted training program (a
-rollout scan of Cleanup or Harvest inside a scan of PPO updates, vmapped over seeds)
-compiled and then hung with idle threads, or crawled (tens of environment steps per
-second), while the same program ran normally with XLA's concurrency-optimised CPU
-scheduler turned off (or the process pinned to one core). prosocial's command sets
-``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`` before JAX starts
-(:func:`cpu_scheduler_workaround`), unless the user's ``XLA_FLAGS`` already says
-something about that scheduler. The library never changes the environment at import:
-Python users set the flag themselves before importing JAX::
+**The CPU workarounds.** jax 0.10.2's CPU backend has two faults that prosocial's
+programs meet, and a flag that avoids each:
+
+* *the concurrency-optimised scheduler*: on a 2-core CPU, a jitted training program (a
+  rollout scan of Cleanup or Harvest inside a scan of PPO updates, vmapped over seeds)
+  compiled and then hung with idle threads, or crawled (tens of environment steps per
+  second); with ``--xla_cpu_enable_concurrency_optimized_scheduler=false`` (or the
+  process pinned to one core) it ran normally;
+* *YNNPACK fusions*: the LASE learner vmapped over cells × seeds (5 seeds × 16
+  environments of the iterated Prisoner's Dilemma) died of a segmentation fault inside
+  XLA's ``YnnFusionThunk`` (a transpose in YNNPACK's runtime), while 1 × 16 or 5 × 4
+  ran; with ``--xla_cpu_experimental_ynn_fusion_type=`` (no YNNPACK fusions) it runs.
+
+prosocial's command adds both flags to ``XLA_FLAGS`` before JAX starts
+(:func:`cpu_workarounds`), each unless the user's ``XLA_FLAGS`` already names it. The
+library never changes the environment at import: Python users set the flags themselves
+before JAX makes its first backend::
 
     import os
-    os.environ["XLA_FLAGS"] = (
-        os.environ.get("XLA_FLAGS", "") + " --xla_cpu_enable_concurrency_optimized_scheduler=false"
-    )
+    from prosocial.experiments.compilation import cpu_workarounds
+    cpu_workarounds()
     import jax
 
-The flag only concerns XLA's CPU backend; on a GPU it changes nothing.
+The flags only concern XLA's CPU backend; on a GPU they change nothing.
 
 **The compilation cache.**
 
@@ -31,19 +38,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SCHEDULER_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler"
-CPU_WORKAROUND = f"{SCHEDULER_FLAG}=false"
+CPU_WORKAROUNDS = (
+    "--xla_cpu_enable_concurrency_optimized_scheduler=false",
+    "--xla_cpu_experimental_ynn_fusion_type=",
+)
+"""The flags :func:`cpu_workarounds` adds (see the module docstring)."""
 
 
-def cpu_scheduler_workaround(environ: dict | None = None) -> str:
-    """Add :data:`CPU_WORKAROUND` to ``XLA_FLAGS`` in ``environ`` (``os.environ`` by
-    default) unless it names the scheduler already; return the resulting flags. Call it
+def cpu_workarounds(environ: dict | None = None) -> str:
+    """Add each of :data:`CPU_WORKAROUNDS` to ``XLA_FLAGS`` in ``environ`` (``os.environ``
+    by default) unless the flags name it already; return the resulting flags. Call it
     before JAX starts: XLA reads its flags once, when its first backend is made."""
     environ = os.environ if environ is None else environ
     flags = environ.get("XLA_FLAGS", "")
-    if SCHEDULER_FLAG not in flags:
-        flags = f"{flags} {CPU_WORKAROUND}".strip()
-        environ["XLA_FLAGS"] = flags
+    for flag in CPU_WORKAROUNDS:
+        name = flag.split("=", 1)[0]
+        if name not in flags:
+            flags = f"{flags} {flag}".strip()
+    environ["XLA_FLAGS"] = flags
     return flags
 
 
