@@ -44,6 +44,10 @@ from prosocial.experiments.ssd.program import build, learning_rewards
         ({"algo": "lio", "r_max": -1.0}, "r_max"),
         ({"algo": "lio", "watched": ("zap",)}, "watched"),
         ({"algo": "a2c", "watched": ("clean",)}, "watched"),
+        ({"algo": "lase", "reward": "collective"}, "reward"),
+        ({"algo": "lase", "coplayer_model": "mirror"}, "coplayer_model"),
+        ({"algo": "a2c", "coplayer_model": "imitate"}, "coplayer_model"),
+        ({"algo": "ppo", "perspective": False}, "perspective"),
     ],
 )
 def test_bad_configs_name_the_field(fields, needle):
@@ -210,3 +214,39 @@ def test_lio_cleanup_runs_either_of_lios_maps():
     assert lio_against_a2c({}, CleanupConfig(map="10x10")) == ({}, "")
     with pytest.raises(ConfigError, match="map"):
         CleanupConfig(map="5x5")
+
+
+def test_lase_ipd_runs_through_the_batched_runner_and_counts_training_moves():
+    """LASE vmapped over cells × seeds at 5 × 16 (the size that crashed XLA's CPU
+    runtime before the YNNPACK workaround), one evaluation row; and the preset's finals:
+    the training cooperation of two uniformly random players (ε = 1) is about one half,
+    and random play's reference figures follow from LASE's payoffs."""
+    from prosocial.experiments.program import Batch
+    from prosocial.experiments.spec import Cell, CellData
+    from prosocial.experiments.ssd import lase as presets
+    from prosocial.experiments.ssd.program import PROGRAM
+
+    base = {
+        "env": "iterated_matrix_game",
+        "env_options": ("game=lase_prisoners_dilemma", "max_steps=20"),
+        "hidden": (8,),
+        "seeds": 5,
+        "num_envs": 16,
+        "updates": 2,
+        "log_every": 2,
+        "eval_envs": 4,
+    }
+    lase = SSDConfig(algo="lase", **base)
+    batch = Batch(PROGRAM, [lase])
+    _, metrics = batch.advance(batch.init(), 1)
+    assert np.asarray(metrics["lase/conservation_error"]).max() <= 1e-4
+    assert np.asarray(metrics["train/cooperate"]).shape == (1, 5, 1, 2)
+
+    coin = SSDConfig(algo="a2c", eps_start=1.0, eps_end=1.0, **base)
+    batch = Batch(PROGRAM, [coin])
+    _, metrics = batch.advance(batch.init(), 1)
+    rows = {k: np.asarray(v)[0] for k, v in metrics.items()}  # (seeds, rows, ...)
+    rate = presets.train_cooperation(CellData(Cell("a2c", coin), rows, np.arange(1)))
+    assert rate.shape == (5,)
+    assert abs(rate.mean() - 0.5) < 0.03  # 5 × 16 × 2 episodes of 20 moves each
+    assert presets.random_play(20) == (0.5, 100.0)  # (4 + 0 + 5 + 1) · 2 / 4 per round

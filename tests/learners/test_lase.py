@@ -53,14 +53,14 @@ def test_gifting_conserves_collective_reward_exactly():
         np.testing.assert_allclose(np.sum(shaped, -1), np.sum(r, -1), atol=2e-5)
 
 
-def _learner(perspective=True, game="coin_game"):
+def _learner(perspective=True, game="coin_game", **kwargs):
     env = envs.make(game, max_steps=6)
     shape = tuple(env.observation_space(env.params).shape)
     torso = "cnn" if len(shape) == 3 else "mlp"
     cfg = NetworkConfig(torso=torso, channels=(4,), kernels=(3,), hidden=(8,))
     network = make_network(cfg, shape, env.action_space(env.params).n)
     learner = DEEP_LEARNERS.make(
-        "lase", network=network, n_agents=2, env=env, perspective=perspective
+        "lase", network=network, n_agents=2, env=env, perspective=perspective, **kwargs
     )
     return env, learner
 
@@ -117,6 +117,33 @@ def test_learner_relationship_matches_its_networks_by_hand():
     assert float(metrics["lase/relationship"][0]) == pytest.approx(np.mean(ws), abs=1e-5)
 
 
+@pytest.mark.parametrize("model", ["imitate", "own"])
+def test_the_imitating_co_player_model_learns_the_co_players_actions(model):
+    """With ``coplayer_model="imitate"``, π_η learns what the co-player does: agent 0
+    (who always defects) comes to predict cooperation from agent 1 (who always
+    cooperates), and agent 1 defection from agent 0. Trained as the agent's own policy
+    (``"own"``), π_η cannot learn both: each agent's head only ever sees its own action."""
+    from prosocial.learners.lase import SRNet
+
+    env, learner = _learner(False, "iterated_matrix_game", lr_sr=0.05, coplayer_model=model)
+    state, rollout = _rollout(env, learner, jax.random.PRNGKey(5))
+    actions = jnp.broadcast_to(jnp.array([1, 0]), rollout.actions.shape)  # 0 defects, 1 cooperates
+    rollout = rollout._replace(
+        actions=actions, rewards=jnp.broadcast_to(jnp.array([5.0, 0.0]), rollout.rewards.shape)
+    )
+    update = jax.jit(learner.update)
+    for k in range(60):
+        state, _ = update(state, rollout, jax.random.PRNGKey(k))
+    net = SRNet(learner.network.config, 2, 1)
+    obs = rollout.obs[-1, 0, 0]
+    per_agent = [jax.tree.map(lambda x, i=i: x[i], state.params["sr"]) for i in (0, 1)]
+    p_coop = [float(jax.nn.softmax(net.apply(sr, obs, jnp.zeros(4))[1])[0]) for sr in per_agent]
+    if model == "imitate":
+        assert p_coop[0] > 0.9 and p_coop[1] < 0.1
+    else:
+        assert not (p_coop[0] > 0.9 and p_coop[1] < 0.1)
+
+
 def test_lase_needs_the_environment_and_its_own_networks():
     env, learner = _learner()
     with pytest.raises(ConfigError, match=r"^algo: "):
@@ -125,3 +152,7 @@ def test_lase_needs_the_environment_and_its_own_networks():
         DEEP_LEARNERS.make("lase", network=learner.network, n_agents=2, env=env, shared=True)
     with pytest.raises(ConfigError, match=r"^n_agents: "):
         DEEP_LEARNERS.make("lase", network=learner.network, n_agents=1, env=env)
+    with pytest.raises(ConfigError, match=r"^coplayer_model: 'mirror'; accepted: own, imitate"):
+        DEEP_LEARNERS.make(
+            "lase", network=learner.network, n_agents=2, env=env, coplayer_model="mirror"
+        )

@@ -34,6 +34,20 @@ the imagined observation, held near i's own:
 
 with π_η frozen in L(φ). ``perspective=False`` is the ablation **LASE w/o**: ô_j = o_i.
 
+π_η, as the development code trains it, is the agent's *own* policy on its extrinsic
+reward: it predicts what a selfish i would do in j's place, not what j does. The ablation
+``coplayer_model="imitate"`` (ours) trains it instead to predict the co-players' real
+actions at their imagined observations,
+
+    L(μ, η) = mean_t [½ δ_t² + Σ_{j≠i} CE(π_η(· | sg(ô_j,t)), a_j,t) / (N − 1)],
+
+so that π̂_j tracks j. With two players and two actions, and a critic under which j's
+cooperation helps, w_ij = 1 − π̂_j(C) after j cooperated and −π̂_j(C) after it defected:
+a tracked co-player who cooperates with probability q is given (1 − q) q on average,
+so the gifts fade as cooperation becomes certain (the reference value of about 0.8 for
+payoffs 4/0/5/1 is where this balance settles), while the selfish π_η keeps π̂_j(C)
+low and the gifts large.
+
 Sources: Kong, Ma, Liang, Zhu (2024), "Learning to balance altruism and self-interest
 based on empathy in mixed-motive games", NeurIPS, arXiv 2410.07863 (the abstract's
 counterfactual social relationship and zero-sum gifting); the first author's development
@@ -62,6 +76,10 @@ from prosocial.learners import deep
 from prosocial.learners.a2c import a2c
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Rollout
 from prosocial.learners.networks import Network, NetworkConfig, torso
+
+COPLAYER_MODELS = ("own", "imitate")
+"""How π_η is trained: the agent's own SR policy (the development code), or an imitation
+of the co-players' actions (ours; module docstring)."""
 
 GUARD = 1e-6
 """Below this range of Q over j's actions, j's action made no difference: w_ij = 0."""
@@ -171,6 +189,7 @@ def lase(
     gamma_sr=0.99,
     pt_delta=0.1,
     perspective: bool = True,
+    coplayer_model: str = "own",
     vf_coef=0.5,
     ent_coef=0.1,
     max_grad_norm=1.0,
@@ -182,8 +201,14 @@ def lase(
 
     ``lr`` and the other A2C numbers are the acting policy's; ``lr_sr`` (α_μ, α_η) and
     ``lr_pt`` (α_φ) the Adam steps of the SR and perspective networks; ``pt_delta`` is δ;
-    ``perspective=False`` gives LASE w/o.
+    ``perspective=False`` gives LASE w/o; ``coplayer_model`` is ``"own"`` (π_η is the
+    agent's own SR policy, as the development code trains it) or ``"imitate"`` (π_η
+    learns the co-players' actions).
     """
+    if coplayer_model not in COPLAYER_MODELS:
+        raise ConfigError(
+            "coplayer_model", f"{coplayer_model!r}; accepted: {', '.join(COPLAYER_MODELS)}"
+        )
     if env is None:
         raise ConfigError("algo", "lase needs the environment's spaces: pass env=")
     if shared:
@@ -263,7 +288,7 @@ def lase(
         w = social_relationship(q_real[..., None], q_alt, jax.nn.softmax(logits))
         return w  # (T, E, n)
 
-    def sr_loss(sr, obs, joint, reward, done, own):
+    def sr_loss(sr, pt, obs, joint, reward, done, own, i):
         x = features(sr, obs)
         hot = jax.nn.one_hot(joint, n_actions).reshape(*joint.shape[:-1], joint_width)
         q = sr_net.apply(sr, x, hot, method=SRNet.q)  # (T, E)
@@ -271,9 +296,16 @@ def lase(
         target = jax.lax.stop_gradient(reward + gamma_sr * (1.0 - done) * following)
         valid = jnp.concatenate([jnp.ones_like(q[:-1]), done[-1:]], axis=0)
         td = target - q
-        logp = deep.log_prob(sr_net.apply(sr, x, method=SRNet.logits), own)
-        per_step = 0.5 * td**2 - logp * jax.lax.stop_gradient(td)
-        return jnp.sum(valid * per_step) / jnp.maximum(jnp.sum(valid), 1.0)
+        if coplayer_model == "own":
+            logp = deep.log_prob(sr_net.apply(sr, x, method=SRNet.logits), own)
+            per_step = 0.5 * td**2 - logp * jax.lax.stop_gradient(td)
+            return jnp.sum(valid * per_step) / jnp.maximum(jnp.sum(valid), 1.0)
+        critic = jnp.sum(valid * 0.5 * td**2) / jnp.maximum(jnp.sum(valid), 1.0)
+        seen = jax.lax.stop_gradient(imagined(pt, obs))  # (T, E, n, *obs)
+        logits = sr_net.apply(sr, features(sr, seen), method=SRNet.logits)
+        ce = -deep.log_prob(logits, joint)  # (T, E, n)
+        others = 1.0 - jax.nn.one_hot(i, n)
+        return critic + jnp.sum(jnp.mean(ce, axis=(0, 1)) * others) / (n - 1)
 
     def pt_loss(pt, sr, obs, actions, i):
         seen = imagined(pt, obs)  # (T, E, n, *obs)
@@ -300,8 +332,17 @@ def lase(
         )
         inner, metrics = actor.update(inner, rollout._replace(rewards=shaped), key)
 
-        sr_value, sr_grads = jax.vmap(jax.value_and_grad(sr_loss), in_axes=(0, 0, None, 0, 0, 0))(
-            sr, data["obs"], rollout.actions, data["rewards"], data["dones"], data["actions"]
+        sr_value, sr_grads = jax.vmap(
+            jax.value_and_grad(sr_loss), in_axes=(0, 0, 0, None, 0, 0, 0, 0)
+        )(
+            sr,
+            pt,
+            data["obs"],
+            rollout.actions,
+            data["rewards"],
+            data["dones"],
+            data["actions"],
+            jnp.arange(n),
         )
         sr, sr_opt = deep.apply_gradients(sr_tx, False, sr, state.opt["sr"], sr_grads, lr_sr)
         pt_value, pt_grads = jax.vmap(jax.value_and_grad(pt_loss), in_axes=(0, 0, 0, None, 0))(
@@ -335,3 +376,49 @@ def lase(
         return actor.evaluate(params["policy"], carry, obs, reset)
 
     return DeepLearner("lase", network, n, False, init, actor.initial_carry, act, evaluate, update)
+
+
+def stage_advantage(row: jax.Array, q: jax.Array) -> jax.Array:
+    """E[r̃_i | C] − E[r̃_i | D] of two LASE agents in a symmetric 2×2 stage game.
+
+    ``row[a_i, a_j]`` is a player's payoff (action 0 cooperates), and both agents
+    cooperate with probability ``q``. The analysis assumes a myopic critic that has
+    learned the stage payoffs (Q_μ(a_i, a_j) = row[a_i, a_j]) and a co-player model that
+    tracks the co-player (π̂(C) = q); every gift is computed with
+    :func:`social_relationship`, :func:`gift_matrix` and :func:`gifted_rewards` over the
+    four joint actions. In a prisoner's dilemma (R > S, T > P) this is
+
+        qR + (1 − q)S + (1 − q)²T − q²T − (1 − q)P,
+
+    whose root is the cooperation at which gifting balances the temptation (q* = 0.8
+    for R, S, T, P = 4, 0, 5, 1). Ours; the paper's theory figure (Kong et al. 2024,
+    Fig. 2) plots LASE's cooperation over the (T, S) plane, its derivation not available
+    to us.
+    """
+    row = jnp.asarray(row, jnp.float32)
+    q = jnp.asarray(q, jnp.float32)
+    pi = jnp.stack([q, 1.0 - q])
+    chance = jnp.stack([q, 1.0 - q])
+
+    def shaped(a_i, a_j):
+        w_ij = social_relationship(row[a_i, a_j], row[a_i], pi)
+        w_ji = social_relationship(row[a_j, a_i], row[a_j], pi)
+        g = gift_matrix(
+            jnp.array([[0.0, 1.0], [0.0, 0.0]]) * w_ij + jnp.array([[0.0, 0.0], [1.0, 0.0]]) * w_ji
+        )
+        return gifted_rewards(g, jnp.stack([row[a_i, a_j], row[a_j, a_i]]))[0]
+
+    value = [sum(chance[a_j] * shaped(a_i, a_j) for a_j in (0, 1)) for a_i in (0, 1)]
+    return value[0] - value[1]
+
+
+def stage_cooperation(row: jax.Array, q0=0.5, steps: int = 2000, rate=0.05) -> jax.Array:
+    """The cooperation that two LASE agents of :func:`stage_advantage` reach from ``q0``
+    under the replicator dynamics ``q ← q + rate · q (1 − q) · advantage(q)`` (what a
+    policy-gradient learner of one Bernoulli action follows), clipped to [0, 1]."""
+
+    def step(q, _):
+        q = q + rate * q * (1.0 - q) * stage_advantage(row, q)
+        return jnp.clip(q, 0.0, 1.0), None
+
+    return jax.lax.scan(step, jnp.asarray(q0, jnp.float32), None, length=steps)[0]

@@ -8,11 +8,13 @@ written there by the run.
     {"name", "kind": "heatmap", "title",
      "spec": {"cells": [[cell label, ...], ...],          # rows × columns
               "row_labels": [...], "column_labels": [...],
+              "xlabel": "", "ylabel": "",
               "panels": [{"final", "title", "fmt": ".2f", "cmap": "viridis",
-                          "symmetric": false}]}}
+                          "symmetric": false, "limits": [lo, hi] | null}]}}
 
 A cell or final missing from ``summary.json`` is drawn blank; ``symmetric`` centres the
-colour scale on 0 (for signed finals with a diverging colour map).
+colour scale on 0 (for signed finals with a diverging colour map); ``limits`` fixes the
+colour scale (so that panels compare).
 
 ``identifiability``: two panels. Left: β̂ after the bar's round against β (mean ± std,
 ``summary.json["analyses"][analysis]["settings"][setting][estimator]``), a reference
@@ -69,15 +71,20 @@ def heatmap(run_dir: Path, fig_spec: dict) -> Path | None:
             shown = np.ma.masked_invalid(values)
             finite = values[np.isfinite(values)]
             limits = {}
-            if panel.get("symmetric") and finite.size:  # a diverging scale centred on 0
+            if panel.get("limits"):
+                limits = dict(zip(("vmin", "vmax"), map(float, panel["limits"]), strict=True))
+            elif panel.get("symmetric") and finite.size:  # a diverging scale centred on 0
                 top = max(float(np.abs(finite).max()), 1e-9)
                 limits = {"vmin": -top, "vmax": top}
             cmap = panel.get("cmap", "viridis")
             image = ax.imshow(shown, cmap=cmap, aspect="auto", **limits)
             ax.set_xticks(range(n_cols), spec["column_labels"], rotation=45, ha="right")
             ax.set_yticks(range(n_rows), spec["row_labels"])
+            ax.set(xlabel=spec.get("xlabel", ""), ylabel=spec.get("ylabel", ""))
             ax.grid(False)
             middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+            if panel.get("limits"):
+                middle = (limits["vmin"] + limits["vmax"]) / 2
             for i in range(n_rows):
                 for j in range(n_cols):
                     v = values[i, j]
@@ -91,7 +98,7 @@ def heatmap(run_dir: Path, fig_spec: dict) -> Path | None:
                             fontsize=7,
                             color=(
                                 ("white" if abs(v) > 0.6 * limits["vmax"] else "black")
-                                if limits
+                                if panel.get("symmetric") and not panel.get("limits")
                                 else ("white" if v < middle else "black")
                             ),
                         )

@@ -26,6 +26,7 @@ from prosocial import envs
 from prosocial.envs import wrappers as env_wrappers
 from prosocial.errors import ConfigError, UnknownNameError
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
+from prosocial.learners.lase import COPLAYER_MODELS
 from prosocial.learners.lio import watched_indices
 from prosocial.learners.networks import MEMORIES, NetworkConfig
 
@@ -185,6 +186,11 @@ class SSDConfig(Config):
         0.1, "LASE: perspective loss weight δ of the L1 term", low=0.0, high=1.0
     )
     perspective: bool = option(True, "LASE: perspective taking (false: LASE w/o)")
+    coplayer_model: str = option(
+        "own",
+        "LASE: π_η is the agent's own SR policy (own) or imitates the co-players (imitate)",
+        choices=COPLAYER_MODELS,
+    )
     revenue_neutral: bool = option(False, "AMD: centre the transfers (they sum to zero)")
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
@@ -236,6 +242,11 @@ class SSDConfig(Config):
             raise ConfigError(
                 "shared" if self.shared else "reward",
                 "lase gives every agent its own networks and gifts its individual reward",
+            )
+        if self.algo != "lase" and (not self.perspective or self.coplayer_model != "own"):
+            raise ConfigError(
+                "perspective" if not self.perspective else "coplayer_model",
+                f"only lase takes perspectives and models co-players, not {self.algo}",
             )
         if self.algo in ("a2c", "influence", "lase", *LOOK_AHEAD) and self.eps_end > self.eps_start:
             raise ConfigError("eps_end", f"{self.eps_end} is above eps_start={self.eps_start}")

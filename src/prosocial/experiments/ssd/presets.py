@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.spec import Analysis, Bar, Cell, Figure, Preset, Table, register
-from prosocial.experiments.ssd import lio, shaping
+from prosocial.experiments.ssd import lase, lio, shaping
 from prosocial.experiments.ssd import program as _program  # noqa: F401  (registers "ssd")
 from prosocial.experiments.ssd.analyses import group_optimum
 from prosocial.experiments.ssd.config import SSDConfig
@@ -187,6 +187,7 @@ def register_all() -> None:
     """Register the deep-baseline presets, LIO's, social influence's and the Coin Game
     planner's."""
     lio.register_all()
+    lase.register_all()
     shaping.register_all()
     register(
         Preset(

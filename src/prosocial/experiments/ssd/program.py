@@ -18,8 +18,10 @@ the agents' policies (sampling, no ε-greedy exploration) and one row of metrics
   ``agent/<counter>`` ``(n,)`` each agent's total of every game counter per episode
   (``agent/waste_cleaned``: who cleans);
 * ``train/return`` ``(n,)``: the extrinsic return of the training episodes completed
-  since the last row (with exploration), and ``train/reward`` ``(n,)`` the mean
-  per-step reward the agents learned from (after the reward wrappers);
+  since the last row (with exploration), ``train/<counter>`` ``(n,)`` each agent's game
+  counters in those episodes (``train/cooperate``: cooperations per episode with
+  ε-greedy exploration), and ``train/reward`` ``(n,)`` the mean per-step reward the
+  agents learned from (after the reward wrappers);
 * ``loss/policy``, ``loss/value``, ``loss/entropy`` ``(n,)``: the learners' losses,
   averaged over the row's updates.
 
@@ -108,6 +110,7 @@ def build(static: SSDConfig, dyn: dict):
     elif static.algo == "lase":
         names = ("eps_start", "eps_end", "eps_div", "lr_sr", "lr_pt", "pt_delta")
         extra = {"env": env, "perspective": static.perspective, **{k: dyn[k] for k in names}}
+        extra["coplayer_model"] = static.coplayer_model
     elif static.algo == "influence":
         names = ("eps_start", "eps_end", "eps_div", "influence_weight", "influence_ramp")
         extra = {k: dyn[k] for k in (*names, "moa_coef")}
@@ -152,11 +155,18 @@ def evaluate(static: SSDConfig, env, learner: DeepLearner, params, key) -> dict:
     )
     metrics = from_episode_statistics(info, axis=None)
     metrics["agent/return"] = _mean_episodes(info, "episode/extrinsic_return")
-    for key in info:  # every per-agent game counter, e.g. who cleaned the waste
-        parts = key.split("/")
-        if len(parts) == 3 and parts[0] == "episode" and info[key].ndim == 3:
-            metrics[f"agent/{parts[2]}"] = _mean_episodes(info, key)
+    for key in _agent_counters(info):  # e.g. who cleaned the waste
+        metrics[f"agent/{key.split('/')[2]}"] = _mean_episodes(info, key)
     return metrics
+
+
+def _agent_counters(info: dict) -> list[str]:
+    """The keys of the per-agent game counters of finished episodes, ``(T, E, n)``."""
+    return [
+        key
+        for key in info
+        if len(key.split("/")) == 3 and key.startswith("episode/") and info[key].ndim == 3
+    ]
 
 
 def advance(static: SSDConfig, dyn: dict, state: RunState, rows: int):
@@ -176,6 +186,10 @@ def advance(static: SSDConfig, dyn: dict, state: RunState, rows: int):
             ),
             "episodes": jnp.sum(done).astype(jnp.float32),
             "reward": jnp.mean(rollout.rewards, axis=(0, 1)),
+            "counters": {
+                key.split("/")[2]: jnp.sum(jnp.where(done[..., None], info[key], 0.0), axis=(0, 1))
+                for key in _agent_counters(info)
+            },
         }
         return (lstate, actors, key), (losses, episode)
 
@@ -191,6 +205,10 @@ def advance(static: SSDConfig, dyn: dict, state: RunState, rows: int):
             jnp.sum(episode["episodes"]), 1.0
         )
         row["train/reward"] = jnp.mean(episode["reward"], 0)
+        for name, total in episode["counters"].items():
+            row[f"train/{name}"] = jnp.sum(total, 0) / jnp.maximum(
+                jnp.sum(episode["episodes"]), 1.0
+            )
         for name, value in losses.items():  # the learner's own metrics
             row[name] = jnp.mean(value, axis=0)
         return RunState(lstate, actors, key, updates), row
