@@ -309,3 +309,43 @@ def test_the_glossary_defines_the_social_metrics_and_peace():
         "snowdrift/drifts",
     ):
         assert key in documented, key
+
+
+def test_alpha_fair_means_golden_values_and_limits():
+    from prosocial.metrics import alpha_fair_mean
+
+    r = jnp.array([[1.0, 4.0], [2.0, 8.0]])
+    np.testing.assert_allclose(alpha_fair_mean(r, 0.0), [2.5, 5.0])  # mean
+    np.testing.assert_allclose(alpha_fair_mean(r, 1.0), [2.0, 4.0], rtol=1e-6)  # √(1·4)
+    np.testing.assert_allclose(alpha_fair_mean(r, 2.0), [1.6, 3.2], rtol=1e-6)  # harmonic
+    np.testing.assert_allclose(alpha_fair_mean(r, float("inf")), [1.0, 2.0])  # minimum
+    # α → 1 approaches the geometric mean; a large α approaches the minimum
+    assert float(alpha_fair_mean(r[0], 1.001)) == pytest.approx(2.0, rel=1e-3)
+    assert float(alpha_fair_mean(r[0], 60.0)) == pytest.approx(1.0, rel=0.05)
+    # ordered: a larger α never raises the value (power-mean inequality)
+    values = [float(alpha_fair_mean(r[0], a)) for a in (0.0, 0.5, 1.0, 2.0, 10.0)]
+    assert values == sorted(values, reverse=True)
+    # equal returns: every α gives the return itself
+    assert float(alpha_fair_mean(jnp.array([3.0, 3.0, 3.0]), 5.0)) == pytest.approx(3.0)
+
+
+def test_alpha_fair_means_need_positive_returns_and_a_valid_alpha():
+    from prosocial.metrics import alpha_fair_mean
+
+    r = jnp.array([[0.0, 4.0], [-1.0, 3.0]])
+    assert np.all(np.isnan(alpha_fair_mean(r, 1.0)))
+    assert np.all(np.isnan(alpha_fair_mean(r, 0.5)))
+    np.testing.assert_allclose(alpha_fair_mean(r, 0.0), [2.0, 1.0])
+    np.testing.assert_allclose(alpha_fair_mean(r, float("inf")), [0.0, -1.0])
+    for bad in (-0.5, float("nan")):
+        with pytest.raises(ConfigError, match=r"^alpha: "):
+            alpha_fair_mean(r, bad)
+
+
+def test_jain_index_golden_values():
+    from prosocial.metrics import jain_index
+
+    np.testing.assert_allclose(jain_index(jnp.array([2.0, 2.0, 2.0])), 1.0)
+    np.testing.assert_allclose(jain_index(jnp.array([6.0, 0.0, 0.0])), 1.0 / 3.0, rtol=1e-6)
+    np.testing.assert_allclose(jain_index(jnp.array([1.0, 3.0])), 16.0 / 20.0, rtol=1e-6)
+    assert np.isnan(jain_index(jnp.zeros(4)))

@@ -27,10 +27,12 @@ from prosocial.metrics.episodes import (
     trajectory_metrics,
 )
 from prosocial.metrics.social import (
+    alpha_fair_mean,
     collective_return,
     efficiency,
     equality,
     gini,
+    jain_index,
     peace,
     sustainability,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "EXTRINSIC",
     "MEAN_KEYS",
     "TABLE_KEYS",
+    "alpha_fair_mean",
     "collective_return",
     "efficiency",
     "episode_metrics",
@@ -46,6 +49,7 @@ __all__ = [
     "equality",
     "from_episode_statistics",
     "gini",
+    "jain_index",
     "mean_over_episodes",
     "peace",
     "sustainability",

@@ -25,6 +25,10 @@ episode of ``T`` steps in which agent ``i`` of ``N`` collects the return ``R_i``
   timeout, so "under penalty" is read as "hit by a penalty beam at step t", the steps at
   which the game's ``*/hit`` counter is positive.
 
+Beside them, the fairness measures that FCGrad (2025) reports: the α-fair
+mean (:func:`alpha_fair_mean`: the mean, geometric mean and minimum of the returns at
+α = 0, 1, ∞) and Jain's index (:func:`jain_index`).
+
 Perolat et al. take the expectation over episodes; :mod:`prosocial.metrics.episodes`
 averages the per-episode values over the completed episodes of a rollout.
 
@@ -168,3 +172,52 @@ def peace(penalty_steps: jax.Array, length: jax.Array) -> jax.Array:
     length = _float(length, "length")
     _same_batch("length", length, steps.shape[:-1])
     return (n * length - jnp.sum(steps, axis=-1)) / length
+
+
+# ---------------------------------------------------------------- fairness (FCGrad)
+
+
+def alpha_fair_mean(returns: jax.Array, alpha: float) -> jax.Array:
+    """The α-fair mean of ``returns`` ``(..., N)``: the power mean with exponent ``1 − α``,
+
+        M_α = ((1/N) Σ_i R_i^{1−α})^{1/(1−α)},   M_1 = (Π_i R_i)^{1/N},   M_∞ = min_i R_i,
+
+    the certainty equivalent of the α-fair welfare ``U_α = Σ_i R_i^{1−α} / (1 − α)``
+    (``Σ_i log R_i`` at α = 1; Mo and Walrand 2000): the mean (α = 0), the geometric
+    mean (α = 1) and the minimum (α = ∞) that FCGrad reports ("Fair cooperation in
+    mixed-motive games via conflict-aware gradient adjustment", 2025; code
+    github.com/wjkim1202/fcgrad). A larger α weighs the worst-off agent more.
+
+    Defined for returns ``R_i > 0`` when α > 0 (NaN where some ``R_i ≤ 0``; the minimum,
+    α = ∞, is defined for every return); α = 0 is the plain mean of any returns.
+
+    Raises:
+        ConfigError: ``alpha`` is negative or NaN.
+    """
+    alpha = float(alpha)
+    if not alpha >= 0.0:
+        raise ConfigError("alpha", f"{alpha}: accepted a number ≥ 0 (inf: the minimum)")
+    returns = _float(returns)
+    if alpha == 0.0:
+        return jnp.mean(returns, axis=-1)
+    if alpha == float("inf"):
+        return jnp.min(returns, axis=-1)
+    positive = jnp.all(returns > 0, axis=-1)
+    safe = jnp.where(returns > 0, returns, 1.0)
+    if alpha == 1.0:
+        value = jnp.exp(jnp.mean(jnp.log(safe), axis=-1))
+    else:
+        p = 1.0 - alpha
+        value = jnp.mean(safe**p, axis=-1) ** (1.0 / p)
+    return jnp.where(positive, value, jnp.nan)
+
+
+def jain_index(returns: jax.Array) -> jax.Array:
+    """Jain's fairness index ``J = (Σ_i R_i)² / (N Σ_i R_i²)`` of ``returns`` ``(..., N)``
+    (Jain, Chiu and Hawe 1984; reported by FCGrad): 1 when every agent's return is equal,
+    ``1/N`` when one agent has everything; NaN when every ``R_i = 0``."""
+    returns = _float(returns)
+    n = returns.shape[-1]
+    square = jnp.sum(returns**2, axis=-1)
+    safe = jnp.where(square > 0, square, 1.0)
+    return jnp.where(square > 0, jnp.sum(returns, axis=-1) ** 2 / (n * safe), jnp.nan)
