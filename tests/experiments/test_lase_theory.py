@@ -1,12 +1,12 @@
 """LASE's stage-game analysis: the gifted advantage against its hand-derived closed form,
-the roots q* = 0.8 (LASE's IPD) and 0.75 (the same game rescaled), and the theory preset
-run through the batched runner."""
+and the theory preset through the batched runner: from random starts, the roots q* = 0.8
+(LASE's IPD) and 0.75 (the same game rescaled)."""
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from prosocial.learners.lase import stage_advantage, stage_cooperation
+from prosocial.learners.lase import stage_advantage
 
 
 def closed_form(R, S, T, P, q):
@@ -23,20 +23,13 @@ def test_gifted_advantage_matches_the_closed_form_in_prisoners_dilemmas(payoffs)
         assert float(stage_advantage(row, q)) == pytest.approx(closed_form(R, S, T, P, q), abs=1e-5)
 
 
-def test_lase_settles_where_gifts_balance_the_temptation():
-    ipd = jnp.array([[4.0, 0.0], [5.0, 1.0]])
-    assert float(stage_cooperation(ipd, q0=0.1)) == pytest.approx(0.8, abs=1e-3)
-    assert float(stage_cooperation(ipd, q0=0.99)) == pytest.approx(0.8, abs=1e-3)
-    rescaled = (ipd - 1.0) / 3.0  # the same game with R = 1, P = 0: a different root
-    assert float(stage_cooperation(rescaled, q0=0.5)) == pytest.approx(0.75, abs=1e-3)
-
-
 def test_the_theory_preset_runs_its_grid_as_one_batch():
     from prosocial.experiments.program import Batch
     from prosocial.experiments.spec import CellData
     from prosocial.experiments.ssd.lase_theory import (
         IPD_LABEL,
         PROGRAM,
+        RESCALED,
         THEORY_FINALS,
         TheoryConfig,
         _theory_cells,
@@ -57,6 +50,9 @@ def test_the_theory_preset_runs_its_grid_as_one_batch():
     ipd = results[IPD_LABEL]
     np.testing.assert_allclose(THEORY_FINALS["lase"](ipd), 0.8, atol=2e-3)
     np.testing.assert_allclose(THEORY_FINALS["selfish"](ipd), 0.0, atol=1e-3)  # defection
+    # the same game with R = 1, P = 0: gifts are shares, so a different root
+    rescaled = results["T={:.2f},S={:.2f}".format(*RESCALED)]
+    np.testing.assert_allclose(THEORY_FINALS["lase"](rescaled), 0.75, atol=2e-3)
     # past its steps a cell stands still
     _, more = batch.advance(state, 1)
     np.testing.assert_array_equal(

@@ -397,28 +397,13 @@ def stage_advantage(row: jax.Array, q: jax.Array) -> jax.Array:
     """
     row = jnp.asarray(row, jnp.float32)
     q = jnp.asarray(q, jnp.float32)
-    pi = jnp.stack([q, 1.0 - q])
-    chance = jnp.stack([q, 1.0 - q])
+    pi = jnp.stack([q, 1.0 - q])  # the co-player's policy, which its model tracks exactly
 
     def shaped(a_i, a_j):
         w_ij = social_relationship(row[a_i, a_j], row[a_i], pi)
         w_ji = social_relationship(row[a_j, a_i], row[a_j], pi)
-        g = gift_matrix(
-            jnp.array([[0.0, 1.0], [0.0, 0.0]]) * w_ij + jnp.array([[0.0, 0.0], [1.0, 0.0]]) * w_ji
-        )
+        g = gift_matrix(jnp.stack([jnp.stack([0.0, w_ij]), jnp.stack([w_ji, 0.0])]))
         return gifted_rewards(g, jnp.stack([row[a_i, a_j], row[a_j, a_i]]))[0]
 
-    value = [sum(chance[a_j] * shaped(a_i, a_j) for a_j in (0, 1)) for a_i in (0, 1)]
+    value = [sum(pi[a_j] * shaped(a_i, a_j) for a_j in (0, 1)) for a_i in (0, 1)]
     return value[0] - value[1]
-
-
-def stage_cooperation(row: jax.Array, q0=0.5, steps: int = 2000, rate=0.05) -> jax.Array:
-    """The cooperation that two LASE agents of :func:`stage_advantage` reach from ``q0``
-    under the replicator dynamics ``q ← q + rate · q (1 − q) · advantage(q)`` (what a
-    policy-gradient learner of one Bernoulli action follows), clipped to [0, 1]."""
-
-    def step(q, _):
-        q = q + rate * q * (1.0 - q) * stage_advantage(row, q)
-        return jnp.clip(q, 0.0, 1.0), None
-
-    return jax.lax.scan(step, jnp.asarray(q0, jnp.float32), None, length=steps)[0]

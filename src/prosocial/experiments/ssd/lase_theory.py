@@ -1,6 +1,6 @@
 """LASE's cooperation over the (T, S) plane of symmetric 2×2 games: ``PROGRAMS["lase_stage"]``.
 
-One run is one stage game (R = 1, P = 0, T and S its data) and one starting cooperation
+One run is one stage game (R, S, T, P its data) and one starting cooperation
 q₀ drawn per seed uniformly from (0, 1). Two populations follow the replicator dynamics
 ``q ← q + rate · q (1 − q) · A(q)`` from q₀: selfish players, with ``A`` the plain
 advantage of cooperating, ``qR + (1 − q)S − qT − (1 − q)P``, and LASE players, with ``A``
@@ -9,8 +9,9 @@ myopic critic on the stage payoffs and a co-player model that tracks the co-play
 Row ``r`` is the state after ``r · log_every`` steps (row 0 the start).
 
 The preset ``lase-theory`` runs the plane as a grid of cells (one compiled program) and
-draws both populations' cooperation as heat maps; its bar: at the IPD's point (LASE's
-4/0/5/1 rescaled to T = 4/3, S = −1/3) LASE settles at the hand-derived q* = 0.8.
+draws both populations' cooperation as heat maps (R = 1, P = 0); its bars: LASE's IPD
+(4/0/5/1) settles at the hand-derived q* = 0.8, and the same game rescaled to R = 1, P = 0
+(T = 4/3, S = −1/3) at q* = 0.75 (:data:`IPD`).
 
 The paper's theory figure (Kong et al. 2024, Fig. 2) plots LASE's cooperation over this
 plane, split into the prisoner's dilemma (T > 1, S < 0), stag hunt (T < 1, S < 0),
