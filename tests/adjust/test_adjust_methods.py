@@ -284,3 +284,16 @@ def test_simul_co_and_aga_cooperate_in_the_public_goods_game_where_simul_ind_def
     assert jnp.all(results["simul_ind"] < 0.1)
     assert jnp.all(results["simul_co"] > 0.9)
     assert jnp.all(results["aga"] > 0.9)
+
+
+def test_the_sign_rule_groups_as_the_corollary_needs_not_as_fcgrad_prints_it():
+    # FCGrad restates the rule as sign[(ξ_c·∇ℋ_c)(ξ·∇ℋ_c) + ‖∇ℋ_c‖²]. Where a = ⟨ξ_c, ∇ℋ_c⟩ < 0
+    # and a·b + c > 0 > a·(b + c), that grouping picks λ > 0 and breaks the corollary's
+    # condition λ·a·(⟨ξ + ∇ℋ_c, ∇ℋ_c⟩) ≥ 0; the rule as implemented keeps it.
+    g = jnp.array([1.0, 0.0])
+    xi_c, xi = jnp.array([-1.0, 0.0]), jnp.array([0.5, 0.0])
+    a, b, c = float(xi_c @ g), float(xi @ g), float(g @ g)
+    fcgrad = 1.0 if a * b + c >= 0 else -1.0
+    ours = float(aga_sign(xi, xi_c, g))
+    assert ours == -1.0 and fcgrad == 1.0
+    assert ours * a * (b + c) >= 0 > fcgrad * a * (b + c)

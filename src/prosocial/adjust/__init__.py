@@ -1,8 +1,9 @@
 """Joint-gradient adjustments for differentiable games, in the style of optax.
 
-A game is ``losses_fn(w) -> Array[n]`` over joint parameters ``w`` of shape ``(n, d)``
-(player ``i`` owns row ``w[i]``; every player has ``d`` parameters). An
-:class:`Adjustment` turns it into a descent direction of the shape of ``w``::
+A game is ``losses_fn(w) -> Array[n]`` over joint parameters ``w``: an ``(n, d)`` array
+(player ``i`` owns row ``w[i]``) or a pytree of arrays with a leading player axis ``n``
+(stacked network parameters, one set per agent). An :class:`Adjustment` turns it into a
+descent direction with the structure of ``w``::
 
     adjustment = ADJUSTMENTS.make("aga", lam=1.0)
     opt = adjusted_optimizer(adjustment, optax.sgd(0.1))
@@ -19,6 +20,7 @@ from prosocial.adjust.base import (
     AdjustedState,
     Adjustment,
     LossesFn,
+    SeparableGame,
     adjusted_optimizer,
 )
 from prosocial.adjust.cga import cga
@@ -41,6 +43,21 @@ from prosocial.registry import Registry
 
 ADJUSTMENTS: Registry = Registry("adjustment")
 """Named adjustment factories: ``ADJUSTMENTS.make("sos", lr=1.0)``."""
+
+COEFFICIENT = {
+    "simul_ind": None,
+    "simul_co": None,
+    "cga": "lam",
+    "sga": "lam",
+    "svo": "angle",
+    "sl": "alpha",
+    "aga": "lam",
+    "aga_fixed_sign": "lam",
+    "lola": "lr",
+    "sos": "lr",
+}
+"""Each adjustment's own coefficient (the keyword of its factory), or None: what a sweep
+over "the method's coefficient" varies."""
 ADJUSTMENTS.register("simul_ind", simul_ind)
 ADJUSTMENTS.register("simul_co", simul_co)
 ADJUSTMENTS.register("sl", sl)
@@ -54,11 +71,13 @@ ADJUSTMENTS.register("aga_fixed_sign", aga_fixed_sign)
 
 __all__ = [
     "ADJUSTMENTS",
+    "COEFFICIENT",
     "Access",
     "AdjustedOptimizer",
     "AdjustedState",
     "Adjustment",
     "LossesFn",
+    "SeparableGame",
     "adjusted_optimizer",
     "aga",
     "aga_fixed_sign",

@@ -28,17 +28,19 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from prosocial.adjust import trees
 from prosocial.adjust.base import Access, Adjustment, LossesFn, check_coefficient, stateless
 from prosocial.adjust.derivatives import collective_gradient, individual_gradient
+from prosocial.adjust.trees import Params
 from prosocial.errors import ConfigError
 
 ACCESS = Access(others_losses=True, others_parameters=True, second_order=True)
 
 
-def aga_sign(xi: jax.Array, xi_c: jax.Array, grad_ham_c: jax.Array) -> jax.Array:
+def aga_sign(xi: Params, xi_c: Params, grad_ham_c: Params) -> jax.Array:
     """``sign(⟨ξ_c, ∇ℋ_c⟩ (⟨ξ, ∇ℋ_c⟩ + ‖∇ℋ_c‖²))`` with ``sign(0) = +1``."""
-    score = jnp.vdot(xi_c, grad_ham_c) * (
-        jnp.vdot(xi, grad_ham_c) + jnp.vdot(grad_ham_c, grad_ham_c)
+    score = trees.vdot(xi_c, grad_ham_c) * (
+        trees.vdot(xi, grad_ham_c) + trees.vdot(grad_ham_c, grad_ham_c)
     )
     return jnp.where(score >= 0, 1.0, -1.0)
 
@@ -49,12 +51,12 @@ def aga(*, lam: float | jax.Array = 1.0, align_sign: bool = True) -> Adjustment:
     if not isinstance(align_sign, bool):
         raise ConfigError("aga.align_sign", f"{align_sign!r}: accepted True or False")
 
-    def direction(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
+    def direction(losses_fn: LossesFn, w: Params) -> Params:
         xi = individual_gradient(losses_fn, w)
         xi_c, tangent = jax.linearize(partial(collective_gradient, losses_fn), w)
         grad_ham_c = tangent(xi_c)
         sign = aga_sign(xi, xi_c, grad_ham_c) if align_sign else 1.0
-        return xi_c + sign * lam * (xi + grad_ham_c)
+        return jax.tree.map(lambda c, x, h: c + sign * lam * (x + h), xi_c, xi, grad_ham_c)
 
     return stateless(direction, ACCESS)
 

@@ -1,16 +1,18 @@
 """The shape shared by every joint-gradient adjustment, and its composition with optax.
 
 A differentiable game of ``n`` players is a function ``losses_fn(w) -> Array[n]`` of the
-joint parameters ``w`` of shape ``(n, d)``: player ``i`` controls the row ``w[i]`` and
-minimises ``losses_fn(w)[i]``. Every player has the same number ``d`` of parameters (pad
-smaller players with parameters that their losses ignore).
+joint parameters ``w``: player ``i`` controls ``w[i]`` and minimises ``losses_fn(w)[i]``.
+``w`` is an ``(n, d)`` array (every player with ``d`` parameters: pad smaller players
+with parameters that their losses ignore) or, for networks, a pytree whose every leaf has
+the leading player axis ``n`` (:mod:`prosocial.adjust.trees`); the direction has the
+structure of ``w``.
 
 An adjustment is a bundle of pure functions, as ``optax.GradientTransformation`` is:
 
     state = adjustment.init(w)
     direction, state = adjustment.update(losses_fn, w, state)
 
-``direction`` has the shape of ``w`` and is a *descent* direction: feed it to any optax
+``direction`` has the structure of ``w`` and is a *descent* direction: feed it to any optax
 optimiser as if it were a gradient. :func:`adjusted_optimizer` does that composition.
 """
 
@@ -25,10 +27,34 @@ import jax
 import numpy as np
 import optax
 
+from prosocial.adjust.trees import Params
 from prosocial.errors import ConfigError
 
-LossesFn = Callable[[jax.Array], jax.Array]
-"""A game: joint parameters ``w`` of shape ``(n, d)`` to the players' losses, shape ``(n,)``."""
+LossesFn = Callable[[Any], jax.Array]
+"""A game: joint parameters ``w`` (``(n, d)`` or a tree with a player axis) to the players'
+losses, shape ``(n,)``."""
+
+
+@dataclass(frozen=True)
+class SeparableGame:
+    """A game ``ℓ = outer(inner(w))`` whose ``inner`` is separable across players.
+
+    ``inner(w)`` is a tree of per-player features with the leading player axis ``n``,
+    where player ``j``'s features depend on ``w[j]`` alone (a network of each agent
+    applied to its own observations: the log-probabilities of its actions); ``outer``
+    maps them to the ``(n,)`` losses, cheaply. Calling it is calling the game. The
+    derivatives of :mod:`prosocial.adjust.derivatives` use the separation for the
+    simultaneous gradient, ``ξ_i = (∂z_i/∂w_i)ᵀ ∂ℓ_i/∂z_i``: one reverse pass through
+    ``inner`` instead of ``n`` (the Jacobian's off-diagonal blocks are never formed).
+    Nothing checks that ``inner`` is separable: a coupled ``inner`` gives wrong
+    gradients.
+    """
+
+    inner: Callable[[Any], Any]
+    outer: Callable[[Any], jax.Array]
+
+    def __call__(self, w: Any) -> jax.Array:
+        return self.outer(self.inner(w))
 
 
 @dataclass(frozen=True)
@@ -50,19 +76,19 @@ class Access:
 class Adjustment(NamedTuple):
     """A joint-gradient adjustment: ``init(w) -> state``, ``update(losses_fn, w, state)``."""
 
-    init: Callable[[jax.Array], Any]
-    update: Callable[[LossesFn, jax.Array, Any], tuple[jax.Array, Any]]
+    init: Callable[[Params], Any]
+    update: Callable[[LossesFn, Params, Any], tuple[Params, Any]]
     access: Access
 
 
-def stateless(direction: Callable[[LossesFn, jax.Array], jax.Array], access: Access) -> Adjustment:
+def stateless(direction: Callable[[LossesFn, Params], Params], access: Access) -> Adjustment:
     """An :class:`Adjustment` whose state is ``optax.EmptyState()``."""
 
-    def init(w: jax.Array) -> optax.EmptyState:
+    def init(w: Params) -> optax.EmptyState:
         del w
         return optax.EmptyState()
 
-    def update(losses_fn: LossesFn, w: jax.Array, state: Any) -> tuple[jax.Array, Any]:
+    def update(losses_fn: LossesFn, w: Params, state: Any) -> tuple[Params, Any]:
         return direction(losses_fn, w), state
 
     return Adjustment(init, update, access)
@@ -115,8 +141,8 @@ class AdjustedState(NamedTuple):
 class AdjustedOptimizer(NamedTuple):
     """``init(w) -> state`` and ``step(losses_fn, w, state) -> (w, state)``."""
 
-    init: Callable[[jax.Array], AdjustedState]
-    step: Callable[[LossesFn, jax.Array, AdjustedState], tuple[jax.Array, AdjustedState]]
+    init: Callable[[Params], AdjustedState]
+    step: Callable[[LossesFn, Params, AdjustedState], tuple[Params, AdjustedState]]
 
 
 def adjusted_optimizer(
@@ -130,12 +156,10 @@ def adjusted_optimizer(
         >>> w, state = opt.step(losses_fn, w, state)
     """
 
-    def init(w: jax.Array) -> AdjustedState:
+    def init(w: Params) -> AdjustedState:
         return AdjustedState(adjustment.init(w), optimizer.init(w))
 
-    def step(
-        losses_fn: LossesFn, w: jax.Array, state: AdjustedState
-    ) -> tuple[jax.Array, AdjustedState]:
+    def step(losses_fn: LossesFn, w: Params, state: AdjustedState) -> tuple[Params, AdjustedState]:
         direction, adj_state = adjustment.update(losses_fn, w, state.adjustment)
         updates, opt_state = optimizer.update(direction, state.optimizer, w)
         return optax.apply_updates(w, updates), AdjustedState(adj_state, opt_state)

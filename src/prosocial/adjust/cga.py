@@ -16,8 +16,10 @@ from functools import partial
 
 import jax
 
+from prosocial.adjust import trees
 from prosocial.adjust.base import Access, Adjustment, LossesFn, check_coefficient, stateless
 from prosocial.adjust.derivatives import individual_gradient
+from prosocial.adjust.trees import Params
 
 ACCESS = Access(others_losses=True, others_parameters=True, second_order=True)
 
@@ -26,8 +28,8 @@ def cga(*, lam: float | jax.Array = 1.0) -> Adjustment:
     """Consensus: ``direction = ξ + λ Hᵀξ`` (``lam ≥ 0``)."""
     check_coefficient("cga.lam", lam, ge=0.0)
 
-    def direction(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
+    def direction(losses_fn: LossesFn, w: Params) -> Params:
         xi, pullback = jax.vjp(partial(individual_gradient, losses_fn), w)
-        return xi + lam * pullback(xi)[0]
+        return trees.combine(xi, pullback(xi)[0], lam)
 
     return stateless(direction, ACCESS)

@@ -31,22 +31,19 @@ from __future__ import annotations
 
 import jax
 
+from prosocial.adjust import trees
 from prosocial.adjust.base import Access, Adjustment, LossesFn, check_coefficient, stateless
-from prosocial.adjust.derivatives import (
-    block_diagonal,
-    individual_gradient,
-    jacobian,
-    off_diagonal_mask,
-)
+from prosocial.adjust.derivatives import individual_gradient, jacobian
+from prosocial.adjust.trees import Params
 
 ACCESS = Access(others_losses=True, others_parameters=True, second_order=True)
 
 
-def shaping_term(losses_fn: LossesFn, w: jax.Array) -> tuple[jax.Array, jax.Array]:
+def shaping_term(losses_fn: LossesFn, w: Params) -> tuple[Params, Params]:
     """``(ξ, χ)``: the simultaneous gradient and the opponent-shaping term χ (see above)."""
     xi, pullback = jax.vjp(lambda x: individual_gradient(losses_fn, x), w)
-    cotangents = jacobian(losses_fn, w) * off_diagonal_mask(w.shape[0])  # row i: u⁽ⁱ⁾
-    chi = block_diagonal(jax.vmap(lambda u: pullback(u)[0])(cotangents))
+    cotangents = trees.off_diagonal(jacobian(losses_fn, w), trees.n_players(w))  # row i: u⁽ⁱ⁾
+    chi = trees.block_diagonal(jax.vmap(lambda u: pullback(u)[0])(cotangents))
     return xi, chi
 
 
@@ -54,8 +51,8 @@ def lola(*, lr: float | jax.Array = 1.0) -> Adjustment:
     """Exact LOLA with opponent learning rate ``lr`` (η ≥ 0): ``direction = ξ − η χ``."""
     check_coefficient("lola.lr", lr, ge=0.0)
 
-    def direction(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
+    def direction(losses_fn: LossesFn, w: Params) -> Params:
         xi, chi = shaping_term(losses_fn, w)
-        return xi - lr * chi
+        return jax.tree.map(lambda x, c: x - lr * c, xi, chi)
 
     return stateless(direction, ACCESS)

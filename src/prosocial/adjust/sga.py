@@ -21,8 +21,10 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from prosocial.adjust import trees
 from prosocial.adjust.base import Access, Adjustment, LossesFn, check_coefficient, stateless
 from prosocial.adjust.derivatives import individual_gradient
+from prosocial.adjust.trees import Params
 from prosocial.errors import ConfigError
 
 ACCESS = Access(others_losses=True, others_parameters=True, second_order=True)
@@ -37,16 +39,17 @@ def sga(
     if not isinstance(align, bool):
         raise ConfigError("sga.align", f"{align!r}: accepted True or False")
 
-    def direction(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
+    def direction(losses_fn: LossesFn, w: Params) -> Params:
         xi_fn = partial(individual_gradient, losses_fn)
         xi, tangent = jax.linearize(xi_fn, w)
         _, pullback = jax.vjp(xi_fn, w)
         grad_ham = pullback(xi)[0]  # ∇ℋ = Hᵀξ
-        antisym = 0.5 * (grad_ham - tangent(xi))  # Aᵀξ
+        antisym = jax.tree.map(lambda g, h: 0.5 * (g - h), grad_ham, tangent(xi))  # Aᵀξ
         sign = 1.0
         if align:
-            score = jnp.vdot(xi, grad_ham) * jnp.vdot(antisym, grad_ham) / xi.size + eps
+            score = trees.vdot(xi, grad_ham) * trees.vdot(antisym, grad_ham)
+            score = score / trees.size(xi) + eps
             sign = jnp.where(score >= 0, 1.0, -1.0)
-        return xi + sign * lam * antisym
+        return trees.combine(xi, antisym, sign * lam)
 
     return stateless(direction, ACCESS)

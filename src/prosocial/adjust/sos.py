@@ -25,18 +25,21 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from prosocial.adjust import trees
 from prosocial.adjust.base import Access, Adjustment, LossesFn, check_coefficient, stateless
-from prosocial.adjust.derivatives import block_diagonal, individual_gradient, off_diagonal_mask
+from prosocial.adjust.derivatives import individual_gradient
 from prosocial.adjust.lola import shaping_term
+from prosocial.adjust.trees import Params
 
 ACCESS = Access(others_losses=True, others_parameters=True, second_order=True)
 
 
-def lookahead_term(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
+def lookahead_term(losses_fn: LossesFn, w: Params) -> Params:
     """``H_o ξ``: the game Hessian's off-diagonal blocks applied to ξ."""
     xi, tangent = jax.linearize(partial(individual_gradient, losses_fn), w)
-    masked = xi[None] * off_diagonal_mask(w.shape[0])  # row i: ξ with block i zeroed
-    return block_diagonal(jax.vmap(tangent)(masked))
+    n = trees.n_players(w)
+    masked = trees.off_diagonal(trees.broadcast_rows(xi, n), n)  # row i: ξ, block i zeroed
+    return trees.block_diagonal(jax.vmap(tangent)(masked))
 
 
 def sos(
@@ -47,15 +50,15 @@ def sos(
     check_coefficient("sos.a", a, gt=0.0, lt=1.0)
     check_coefficient("sos.b", b, gt=0.0, lt=1.0)
 
-    def direction(losses_fn: LossesFn, w: jax.Array) -> jax.Array:
+    def direction(losses_fn: LossesFn, w: Params) -> Params:
         xi, chi = shaping_term(losses_fn, w)
-        xi_0 = xi - lr * lookahead_term(losses_fn, w)
-        shaping = -lr * chi
-        dot = jnp.vdot(shaping, xi_0)
+        xi_0 = jax.tree.map(lambda x, h: x - lr * h, xi, lookahead_term(losses_fn, w))
+        shaping = jax.tree.map(lambda c: -lr * c, chi)
+        dot = trees.vdot(shaping, xi_0)
         safe_dot = jnp.where(dot < 0, dot, -1.0)
-        p_1 = jnp.where(dot >= 0, 1.0, jnp.minimum(1.0, -a * jnp.vdot(xi_0, xi_0) / safe_dot))
-        norm = jnp.linalg.norm(xi)
+        p_1 = jnp.where(dot >= 0, 1.0, jnp.minimum(1.0, -a * trees.vdot(xi_0, xi_0) / safe_dot))
+        norm = trees.norm(xi)
         p_2 = jnp.where(norm < b, norm**2, 1.0)
-        return xi_0 + jnp.minimum(p_1, p_2) * shaping
+        return trees.combine(xi_0, shaping, jnp.minimum(p_1, p_2))
 
     return stateless(direction, ACCESS)

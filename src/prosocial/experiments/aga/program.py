@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from prosocial.adjust import ADJUSTMENTS
+from prosocial.adjust import ADJUSTMENTS, COEFFICIENT
 from prosocial.errors import ConfigError
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.program import PROGRAMS, Program
@@ -44,19 +44,6 @@ from prosocial.games import (
 )
 from prosocial.metrics import equality
 
-COEFFICIENT = {
-    "simul_ind": None,
-    "simul_co": None,
-    "cga": "lam",
-    "sga": "lam",
-    "svo": "angle",
-    "sl": "alpha",
-    "aga": "lam",
-    "aga_fixed_sign": "lam",
-    "lola": "lr",
-    "sos": "lr",
-}
-"""Each method's own coefficient (the keyword of its ``ADJUSTMENTS`` factory), or None."""
 METHODS = tuple(COEFFICIENT)
 GAMES = ("public_goods", "toy")
 
