@@ -48,9 +48,9 @@ import sys
 import time
 from pathlib import Path
 
-from prosocial.experiments.compilation import cpu_scheduler_workaround
+from prosocial.experiments.compilation import cpu_workarounds
 
-cpu_scheduler_workaround()  # before JAX starts
+cpu_workarounds()  # before JAX starts
 
 import flax.linen as nn  # noqa: E402
 import jax  # noqa: E402

@@ -13,11 +13,14 @@
   network (``amd``), both built on the differentiable look-ahead of
   :mod:`prosocial.learners.lookahead` through the learners of
   :mod:`prosocial.learners.recipients`;
+* :mod:`prosocial.learners.adjusted`: PPO whose policy step is a joint-gradient
+  adjustment of :mod:`prosocial.adjust` (``adjusted_ppo``: AgA and its baselines on
+  networks);
 * :mod:`prosocial.learners.lase`: LASE's empathy-based gifting (``lase``): A2C on rewards
   redistributed by counterfactual social relationships.
 """
 
-from prosocial.learners import a2c, amd, influence, lase, lio, ppo
+from prosocial.learners import a2c, adjusted, amd, influence, lase, lio, ppo
 from prosocial.learners.binary import (
     LEARNERS,
     BinaryLearner,
@@ -42,6 +45,7 @@ __all__ = [
     "Rollout",
     "Transition",
     "a2c",
+    "adjusted",
     "amd",
     "critic_input",
     "exact_gradient",

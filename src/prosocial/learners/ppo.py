@@ -37,60 +37,41 @@ from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Ro
 from prosocial.learners.networks import Network
 
 
-@DEEP_LEARNERS.register("ppo")
-def ppo(
-    network: Network,
-    n_agents: int,
-    *,
-    shared: bool = False,
-    lr=5e-4,
-    anneal_lr=True,
-    total_updates=1,
-    gamma=0.99,
-    gae_lambda=0.95,
-    clip=0.2,
-    vf_coef=0.5,
-    ent_coef=0.01,
-    max_grad_norm=0.5,
-    epochs: int = 2,
-    minibatches: int = 4,
-) -> DeepLearner:
-    """A PPO learner for ``n_agents`` agents (module docstring); ``epochs`` and
-    ``minibatches`` shape the program, the other numbers may be traced."""
+def check_passes(epochs: int, minibatches: int) -> tuple[int, int]:
     epochs, minibatches = int(epochs), int(minibatches)
     if not 1 <= epochs <= 1000:
         raise ConfigError("epochs", f"{epochs}; accepted: 1..1000")
     if not 1 <= minibatches <= 1_000_000:
         raise ConfigError("minibatches", f"{minibatches}; accepted: 1..1000000")
-    tx = deep.optimiser(max_grad_norm)
+    return epochs, minibatches
+
+
+def clipped_value_loss(values, mb, clip):
+    """``½ E[max((V − R̂)², (V_old + clip(V − V_old, −ε, ε) − R̂)²)]`` over the last axes."""
+    clipped = mb["values"] + jnp.clip(values - mb["values"], -clip, clip)
+    return 0.5 * jnp.mean(
+        jnp.maximum((values - mb["targets"]) ** 2, (clipped - mb["targets"]) ** 2), axis=(-2, -1)
+    )
+
+
+def make_update(
+    network: Network,
+    n_agents: int,
+    tx,
+    shared: bool,
+    minibatch_gradient,
+    *,
+    lr,
+    anneal_lr,
+    total_updates,
+    gamma,
+    gae_lambda,
+    epochs: int,
+    minibatches: int,
+):
+    """PPO's update (module docstring) around ``minibatch_gradient(params, mb, carry) ->
+    (grads, (policy, value, entropy))``, whatever direction that gradient is."""
     recurrent = network.config.memory != "none"
-
-    def init(key):
-        params = deep.init_params(network, key, n_agents, shared)
-        zero = jnp.zeros((), jnp.float32)
-        return LearnerState(params, deep.init_opt(tx, shared, params), zero, zero)
-
-    def agent_loss(params, mb, carry):
-        _, logits, values = network.apply(params, carry, mb["obs"], mb["resets"])
-        logp = deep.log_prob(logits, mb["actions"])
-        ratio = jnp.exp(logp - mb["logp"])
-        adv = mb["advantages"]
-        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        pg = -jnp.mean(jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv))
-        clipped = mb["values"] + jnp.clip(values - mb["values"], -clip, clip)
-        vf = 0.5 * jnp.mean(
-            jnp.maximum((values - mb["targets"]) ** 2, (clipped - mb["targets"]) ** 2)
-        )
-        ent = jnp.mean(deep.entropy(logits))
-        return pg + vf_coef * vf - ent_coef * ent, (pg, vf, ent)
-
-    loss_n = deep.per_agent(agent_loss, shared, (0, 0, 0))
-
-    def total(params, mb, carry):
-        losses, aux = loss_n(params, mb, carry)
-        return (jnp.mean(losses) if shared else jnp.sum(losses)), aux
-
-    grad = jax.grad(total, has_aux=True)
 
     def update(state: LearnerState, rollout: Rollout, key):
         data = deep.by_agent(rollout, n_agents)  # (n, T, E, ...)
@@ -137,7 +118,7 @@ def ppo(
             def step(carry_state, xs):
                 params, opt = carry_state
                 mb, c = xs
-                grads, aux = grad(params, mb, c)
+                grads, aux = minibatch_gradient(params, mb, c)
                 params, opt = deep.apply_gradients(tx, shared, params, opt, grads, lr_now)
                 return (params, opt), aux
 
@@ -156,8 +137,19 @@ def ppo(
         }
         return LearnerState(params, opt, state.updates + 1, episodes), metrics
 
+    return update
+
+
+def make_learner(name: str, network: Network, n_agents: int, shared: bool, tx, update):
+    """The :class:`DeepLearner` bundle of a PPO learner with update rule ``update``."""
+
+    def init(key):
+        params = deep.init_params(network, key, n_agents, shared)
+        zero = jnp.zeros((), jnp.float32)
+        return LearnerState(params, deep.init_opt(tx, shared, params), zero, zero)
+
     return DeepLearner(
-        "ppo",
+        name,
         network,
         n_agents,
         shared,
@@ -167,3 +159,60 @@ def ppo(
         deep.make_evaluate(network, shared),
         update,
     )
+
+
+@DEEP_LEARNERS.register("ppo")
+def ppo(
+    network: Network,
+    n_agents: int,
+    *,
+    shared: bool = False,
+    lr=5e-4,
+    anneal_lr=True,
+    total_updates=1,
+    gamma=0.99,
+    gae_lambda=0.95,
+    clip=0.2,
+    vf_coef=0.5,
+    ent_coef=0.01,
+    max_grad_norm=0.5,
+    epochs: int = 2,
+    minibatches: int = 4,
+) -> DeepLearner:
+    """A PPO learner for ``n_agents`` agents (module docstring); ``epochs`` and
+    ``minibatches`` shape the program, the other numbers may be traced."""
+    epochs, minibatches = check_passes(epochs, minibatches)
+    tx = deep.optimiser(max_grad_norm)
+
+    def agent_loss(params, mb, carry):
+        _, logits, values = network.apply(params, carry, mb["obs"], mb["resets"])
+        logp = deep.log_prob(logits, mb["actions"])
+        ratio = jnp.exp(logp - mb["logp"])
+        adv = mb["advantages"]
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        pg = -jnp.mean(jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip, 1 + clip) * adv))
+        vf = clipped_value_loss(values, mb, clip)
+        ent = jnp.mean(deep.entropy(logits))
+        return pg + vf_coef * vf - ent_coef * ent, (pg, vf, ent)
+
+    loss_n = deep.per_agent(agent_loss, shared, (0, 0, 0))
+
+    def total(params, mb, carry):
+        losses, aux = loss_n(params, mb, carry)
+        return (jnp.mean(losses) if shared else jnp.sum(losses)), aux
+
+    update = make_update(
+        network,
+        n_agents,
+        tx,
+        shared,
+        jax.grad(total, has_aux=True),
+        lr=lr,
+        anneal_lr=anneal_lr,
+        total_updates=total_updates,
+        gamma=gamma,
+        gae_lambda=gae_lambda,
+        epochs=epochs,
+        minibatches=minibatches,
+    )
+    return make_learner("ppo", network, n_agents, shared, tx, update)

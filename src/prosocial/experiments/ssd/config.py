@@ -26,13 +26,14 @@ from prosocial import envs
 from prosocial.envs import wrappers as env_wrappers
 from prosocial.errors import ConfigError, UnknownNameError
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
+from prosocial.learners.adjusted import ACCEPTED as ADJUSTMENTS
 from prosocial.learners.lase import COPLAYER_MODELS
 from prosocial.learners.lio import watched_indices
 from prosocial.learners.networks import MEMORIES, NetworkConfig
 
 envs._load_all()
 ENV_NAMES = envs.names()
-ALGOS = ("ppo", "a2c", "influence", "lio", "amd", "lase")
+ALGOS = ("ppo", "adjusted_ppo", "a2c", "influence", "lio", "amd", "lase")
 LOOK_AHEAD = ("lio", "amd")
 """Learners that differentiate through the others' step and play whole episodes."""
 TORSOS = ("auto", "cnn", "mlp")
@@ -44,6 +45,7 @@ the sum of all rewards); inequity aversion (Hughes et al. 2018) and SVO, the wra
 ALGO_DEFAULTS = {
     # SocialJax's IPPO (ippo_base.yaml) and LIO's / LASE's A2C (module docstrings)
     "ppo": {"lr": 5e-4, "ent_coef": 0.01, "max_grad_norm": 0.5},
+    "adjusted_ppo": {"lr": 5e-4, "ent_coef": 0.01, "max_grad_norm": 0.5},
     "a2c": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
     "influence": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},  # A2C's
     # LIO's Cleanup settings (lio/alg/config_ssd_lio.py): lr is its plain policy step
@@ -191,6 +193,12 @@ class SSDConfig(Config):
         "LASE: π_η is the agent's own SR policy (own) or imitates the co-players (imitate)",
         choices=COPLAYER_MODELS,
     )
+    adjustment: str = option(
+        "aga", "adjusted_ppo: the policies' joint-gradient adjustment", choices=ADJUSTMENTS
+    )
+    adjust_coef: float = option(
+        1.0, "adjusted_ppo: its coefficient (AgA's λ, SL's α, ...)", low=0.0, high=1e6
+    )
     revenue_neutral: bool = option(False, "AMD: centre the transfers (they sum to zero)")
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
@@ -212,7 +220,7 @@ class SSDConfig(Config):
         self.network()
         if self.torso == "cnn" and len(env.observation_space(env.params).shape) != 3:
             raise ConfigError("torso", f"'cnn' needs a grid view; {self.env} gives vectors")
-        if self.algo == "ppo" and self.minibatches > 1:
+        if self.algo in ("ppo", "adjusted_ppo") and self.minibatches > 1:
             size = self.num_envs * (1 if self.memory != "none" else self.rollout_steps())
             if size % self.minibatches:
                 raise ConfigError(
@@ -248,6 +256,13 @@ class SSDConfig(Config):
                 "perspective" if not self.perspective else "coplayer_model",
                 f"only lase takes perspectives and models co-players, not {self.algo}",
             )
+        if self.algo != "adjusted_ppo" and (self.adjustment != "aga" or self.adjust_coef != 1.0):
+            raise ConfigError(
+                "adjustment" if self.adjustment != "aga" else "adjust_coef",
+                f"only adjusted_ppo adjusts its gradients, not {self.algo}",
+            )
+        if self.algo == "adjusted_ppo" and self.shared:
+            raise ConfigError("shared", "adjusted_ppo gives every agent its own policy")
         if self.algo in ("a2c", "influence", "lase", *LOOK_AHEAD) and self.eps_end > self.eps_start:
             raise ConfigError("eps_end", f"{self.eps_end} is above eps_start={self.eps_start}")
 
@@ -319,6 +334,7 @@ class SSDConfig(Config):
             "lr_sr": self.lr_sr,
             "lr_pt": self.lr_pt,
             "pt_delta": self.pt_delta,
+            "adjust_coef": self.adjust_coef,
             "revenue_neutral": float(self.revenue_neutral),
             "planner_until": float(1e12 if self.planner_until is None else self.planner_until),
             "ia_alpha": self.ia_alpha if self.reward == "inequity_aversion" else 0.0,
@@ -356,6 +372,7 @@ DATA_FIELDS = (
     "lr_sr",
     "lr_pt",
     "pt_delta",
+    "adjust_coef",
     "revenue_neutral",
     "planner_until",
     "seed",

@@ -14,6 +14,9 @@ the agents' policies (sampling, no ε-greedy exploration) and one row of metrics
   ``cleanup/waste_cleaned``, ``stag_hunt/stags``, ``snowdrift/drifts``, ...), averaged
   over the completed evaluation episodes, on the game's own (extrinsic) rewards
   (:mod:`prosocial.metrics`);
+* ``fair/geometric_mean``, ``fair/minimum``, ``fair/jain``: FCGrad's fairness measures
+  of the agents' mean evaluation returns (the α-fair mean at α = 1 and α = ∞, and
+  Jain's index; :func:`prosocial.metrics.alpha_fair_mean`);
 * ``agent/return`` ``(n,)``: each agent's extrinsic return per evaluation episode, and
   ``agent/<counter>`` ``(n,)`` each agent's total of every game counter per episode
   (``agent/waste_cleaned``: who cleans);
@@ -36,6 +39,7 @@ checkpoints between chunks of rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -50,7 +54,7 @@ from prosocial.experiments.ssd.config import LOOK_AHEAD, SSDConfig
 from prosocial.learners import deep, play
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState
 from prosocial.learners.networks import make_network
-from prosocial.metrics import from_episode_statistics
+from prosocial.metrics import alpha_fair_mean, from_episode_statistics, jain_index
 
 CHUNK_UPDATES = 50
 """Updates per compiled call by default: the runner checkpoints between chunks."""
@@ -92,7 +96,7 @@ def build(static: SSDConfig, dyn: dict):
         "max_grad_norm": dyn["max_grad_norm"],
         "shared": static.shared,
     }
-    if static.algo == "ppo":
+    if static.algo in ("ppo", "adjusted_ppo"):
         extra = {
             "gae_lambda": dyn["gae_lambda"],
             "clip": dyn["clip"],
@@ -101,6 +105,8 @@ def build(static: SSDConfig, dyn: dict):
             "epochs": static.epochs,
             "minibatches": static.minibatches,
         }
+        if static.algo == "adjusted_ppo":
+            extra.update(adjustment=static.adjustment, coef=dyn["adjust_coef"])
     elif static.algo in LOOK_AHEAD:
         names = ("eps_start", "eps_end", "eps_div", "lr_v", "lr_reward", "r_max", "reg_coeff")
         names += ("tau", "revenue_neutral", "planner_until") if static.algo == "amd" else ("tau",)
@@ -155,9 +161,19 @@ def evaluate(static: SSDConfig, env, learner: DeepLearner, params, key) -> dict:
     )
     metrics = from_episode_statistics(info, axis=None)
     metrics["agent/return"] = _mean_episodes(info, "episode/extrinsic_return")
+    metrics.update(fairness(metrics["agent/return"]))
     for key in _agent_counters(info):  # e.g. who cleaned the waste
         metrics[f"agent/{key.split('/')[2]}"] = _mean_episodes(info, key)
     return metrics
+
+
+def fairness(returns: jax.Array) -> dict:
+    """FCGrad's fairness measures of the agents' mean evaluation returns ``(n,)``."""
+    return {
+        "fair/geometric_mean": alpha_fair_mean(returns, 1.0),
+        "fair/minimum": alpha_fair_mean(returns, math.inf),
+        "fair/jain": jain_index(returns),
+    }
 
 
 def _agent_counters(info: dict) -> list[str]:
