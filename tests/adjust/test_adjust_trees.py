@@ -50,6 +50,15 @@ def test_every_adjustment_gives_the_same_direction_on_a_tree(name):
     assert all(float(jnp.abs(x).max()) > 1e-3 for x in jax.tree.leaves(tree_direction))
 
 
+def test_a_one_leaf_tree_is_a_tree_not_a_bare_array():
+    assert trees.n_players({"w": jnp.ones((N, 2, 3))}) == N  # (n, ...) leaves are accepted
+    adjustment = ADJUSTMENTS.make("aga")
+    tree = {"w": FLAT}
+    got = adjustment.update(lambda t: flat_game(t["w"]), tree, adjustment.init(tree))[0]
+    expected = adjustment.update(flat_game, FLAT, adjustment.init(FLAT))[0]
+    np.testing.assert_allclose(got["w"], expected, rtol=1e-6, atol=1e-6)
+
+
 def test_tree_helpers_match_the_flat_algebra():
     a, b = to_tree(FLAT), to_tree(FLAT[::-1] ** 2)
     np.testing.assert_allclose(trees.vdot(a, b), jnp.vdot(FLAT, FLAT[::-1] ** 2), rtol=1e-6)

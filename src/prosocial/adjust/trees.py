@@ -32,7 +32,7 @@ def n_players(w: Params) -> int:
     all of the same length.
     """
     leaves = jax.tree.leaves(w)
-    if leaves == [w]:  # a bare array
+    if len(leaves) == 1 and leaves[0] is w:  # a bare array
         if jnp.ndim(w) != 2:
             raise ConfigError(
                 "w", f"shape {jnp.shape(w)}: accepted (n_players, d), one row per player"
