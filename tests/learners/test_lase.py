@@ -60,7 +60,12 @@ def _learner(perspective=True, game="coin_game", **kwargs):
     cfg = NetworkConfig(torso=torso, channels=(4,), kernels=(3,), hidden=(8,))
     network = make_network(cfg, shape, env.action_space(env.params).n)
     learner = DEEP_LEARNERS.make(
-        "lase", network=network, n_agents=2, env=env, perspective=perspective, **kwargs
+        "lase",
+        network=network,
+        n_agents=env.num_agents(),
+        env=env,
+        perspective=perspective,
+        **kwargs,
     )
     return env, learner
 
@@ -92,29 +97,69 @@ def test_update_gifts_within_bounds_and_conserves_reward(perspective):
     assert any(moved) == perspective  # LASE w/o imagines nothing: φ does not learn
 
 
+@pytest.mark.parametrize("game", ["cleanup_small", "stag_hunt", "snowdrift"])
+def test_gifts_conserve_the_collective_reward_at_every_step_of_every_game(game):
+    """Every step of a rollout of each sequential game (four players in the stag hunt and
+    snowdrift): relationships in [−1, 1], gift rows summing to 1, and Σ_i r̃_i = Σ_i r_i
+    to float32 rounding, with rewards large enough that a lost share would show."""
+    env, learner = _learner(True, game)
+    n = env.num_agents()
+    state, rollout = _rollout(env, learner, jax.random.PRNGKey(2))
+    noise = jax.random.normal(jax.random.PRNGKey(7), rollout.rewards.shape)
+    rollout = rollout._replace(rewards=rollout.rewards + 10.0 * noise)
+    _, metrics = jax.jit(learner.update)(state, rollout, jax.random.PRNGKey(1))
+    scale = float(jnp.max(jnp.abs(jnp.sum(rollout.rewards, -1))))
+    assert float(metrics["lase/conservation_error"]) <= 1e-6 * max(scale, 1.0) * n
+    rel, spread = np.asarray(metrics["lase/relationship"]), metrics["lase/relationship_std"]
+    assert rel.shape == (n,) and np.all(np.abs(rel) <= 1.0) and np.all(np.asarray(spread) > 0)
+    given, received = np.asarray(metrics["lase/gift_given"]), metrics["lase/gift_received"]
+    assert np.all((given >= 0) & (given <= 1))  # every row of g sums to 1
+    assert float(np.sum(given)) == pytest.approx(float(np.sum(received)), abs=1e-5)
+    assert float(np.sum(metrics["lase/gifted_reward"])) == pytest.approx(
+        float(jnp.mean(jnp.sum(rollout.rewards, -1))), abs=1e-4
+    )
+
+
 def test_learner_relationship_matches_its_networks_by_hand():
-    """w_ij from the learner equals the formula evaluated with its own SR network, for a
-    rollout of the IPD (LASE w/o: ô_j = o_i)."""
+    """w_ij, its spread and the rewards after gifts from the learner equal the formulas
+    evaluated with each agent's own SR network, for a rollout of the IPD (LASE w/o:
+    ô_j = o_i)."""
     from prosocial.learners.lase import SRNet
 
     env, learner = _learner(False, "iterated_matrix_game")
     state, rollout = _rollout(env, learner, jax.random.PRNGKey(3))
+    rollout = rollout._replace(rewards=rollout.rewards + 1.0)  # some reward to give
     _, metrics = learner.update(state, rollout, jax.random.PRNGKey(4))
-    sr = jax.tree.map(lambda p: p[0], state.params["sr"])  # agent 0's SR network
     net = SRNet(learner.network.config, 2, 1)
-    obs = rollout.obs[:, :, 0]  # (T, E, 5)
-    ws = []
-    for t in range(obs.shape[0]):
-        for e in range(obs.shape[1]):
-            a = rollout.actions[t, e]
-            q = [
-                float(net.apply(sr, obs[t, e], jax.nn.one_hot(jnp.array([a[0], b]), 2).ravel())[0])
-                for b in (0, 1)
-            ]
-            pi = jax.nn.softmax(net.apply(sr, obs[t, e], jnp.zeros(4))[1])
-            base = float(pi[0]) * q[0] + float(pi[1]) * q[1]
-            ws.append((q[int(a[1])] - base) / (max(q) - min(q)))
-    assert float(metrics["lase/relationship"][0]) == pytest.approx(np.mean(ws), abs=1e-5)
+
+    def relationships(i):
+        sr = jax.tree.map(lambda p: p[i], state.params["sr"])  # agent i's SR network
+        obs = rollout.obs[:, :, i]  # (T, E, 5)
+        ws = []
+        for t in range(obs.shape[0]):
+            for e in range(obs.shape[1]):
+                a = rollout.actions[t, e]
+
+                def joint(b, a=a):
+                    pair = [a[0], b] if i == 0 else [b, a[1]]
+                    return jax.nn.one_hot(jnp.array(pair), 2).ravel()
+
+                q = [float(net.apply(sr, obs[t, e], joint(b))[0]) for b in (0, 1)]
+                pi = jax.nn.softmax(net.apply(sr, obs[t, e], jnp.zeros(4))[1])
+                base = float(pi[0]) * q[0] + float(pi[1]) * q[1]
+                ws.append((q[int(a[1 - i])] - base) / (max(q) - min(q)))
+        return np.asarray(ws)
+
+    w01, w10 = relationships(0), relationships(1)
+    np.testing.assert_allclose(metrics["lase/relationship"], [w01.mean(), w10.mean()], atol=1e-5)
+    np.testing.assert_allclose(metrics["lase/relationship_std"], [w01.std(), w10.std()], atol=1e-5)
+    g01, g10 = np.maximum(w01, 0.0), np.maximum(w10, 0.0)  # n − 1 = 1
+    r = np.asarray(rollout.rewards).reshape(-1, 2)
+    by_hand = [
+        np.mean((1 - g01) * r[:, 0] + g10 * r[:, 1]),
+        np.mean((1 - g10) * r[:, 1] + g01 * r[:, 0]),
+    ]
+    np.testing.assert_allclose(metrics["lase/gifted_reward"], by_hand, atol=1e-5)
 
 
 @pytest.mark.parametrize("model", ["imitate", "own"])
@@ -156,3 +201,27 @@ def test_lase_needs_the_environment_and_its_own_networks():
         DEEP_LEARNERS.make(
             "lase", network=learner.network, n_agents=2, env=env, coplayer_model="mirror"
         )
+
+
+@pytest.mark.parametrize("bot", ["cooperate", "defect"])
+def test_scripted_co_players_are_played_recorded_and_give_nothing(bot):
+    """With agent 1 a scripted bot, the rollout records the bot's actions (what LASE's
+    relationships read), and with ``givers`` the bot's gift row is the identity."""
+    from prosocial.envs.bots import make_bot
+    from prosocial.learners import play
+
+    env, learner = _learner(True, "iterated_matrix_game", givers=(True, False))
+    override = play.scripted(make_bot(bot, env), jnp.array([False, True]))
+    key = jax.random.PRNGKey(8)
+    actors = play.start(env, learner.initial_carry(4), key, 4)
+    state = learner.init(key)
+    _, rollout, _ = play.collect(learner, env, state, actors, key, 6, override)
+    assert np.all(np.asarray(rollout.actions[..., 1]) == (0 if bot == "cooperate" else 1))
+    assert len(np.unique(np.asarray(rollout.actions[..., 0]))) == 2  # the learner explores
+    rollout = rollout._replace(rewards=rollout.rewards + 1.0)
+    _, metrics = learner.update(state, rollout, key)
+    assert float(metrics["lase/gift_given"][1]) == 0.0
+    assert float(metrics["lase/gift_received"][0]) == 0.0
+    with pytest.raises(ConfigError) as err:
+        _learner(True, "iterated_matrix_game", givers=(True,))
+    assert err.value.field == "givers"

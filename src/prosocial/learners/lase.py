@@ -190,6 +190,7 @@ def lase(
     pt_delta=0.1,
     perspective: bool = True,
     coplayer_model: str = "own",
+    givers: tuple[bool, ...] | None = None,
     vf_coef=0.5,
     ent_coef=0.1,
     max_grad_norm=1.0,
@@ -203,7 +204,9 @@ def lase(
     ``lr_pt`` (α_φ) the Adam steps of the SR and perspective networks; ``pt_delta`` is δ;
     ``perspective=False`` gives LASE w/o; ``coplayer_model`` is ``"own"`` (π_η is the
     agent's own SR policy, as the development code trains it) or ``"imitate"`` (π_η
-    learns the co-players' actions).
+    learns the co-players' actions). ``givers`` ``(n,)`` says which agents gift (none:
+    all); an agent that does not (a scripted co-player standing in for agent j) keeps its
+    whole reward, g_jj = 1.
     """
     if coplayer_model not in COPLAYER_MODELS:
         raise ConfigError(
@@ -216,6 +219,9 @@ def lase(
     if n_agents < 2:
         raise ConfigError("n_agents", f"{n_agents}; lase needs at least two agents")
     n, n_actions = n_agents, int(env.action_space(env.params).n)
+    if givers is not None and len(givers) != n:
+        raise ConfigError("givers", f"{len(givers)} flags for {n} agents")
+    giving = jnp.asarray([True] * n if givers is None else givers, jnp.float32)
     obs_shape = tuple(env.observation_space(env.params).shape)
     sr_net = SRNet(network.config, n_actions, len(obs_shape))
     pt_net = PerspectiveNet(network.config, n, obs_shape)
@@ -324,7 +330,7 @@ def lase(
         w = jax.lax.stop_gradient(
             jax.vmap(relationships, in_axes=(0, 0, 0, None))(sr, pt, data["obs"], rollout.actions)
         )  # (n, T, E, n): w[i, t, e, j]
-        w = w * (1.0 - jnp.eye(n))[:, None, None, :]
+        w = w * ((1.0 - jnp.eye(n)) * giving[:, None])[:, None, None, :]
         g = gift_matrix(jnp.moveaxis(w, 0, -2))  # (T, E, n, n): g[t, e, i, j]
         shaped = gifted_rewards(g, rollout.rewards)
         inner = LearnerState(
@@ -356,11 +362,17 @@ def lase(
             **metrics,
             "loss/sr": sr_value,
             "loss/perspective": pt_value,
-            # per agent: its mean relationship to the others, the share of its reward it
-            # gives away, the shares it receives, and the conservation check
+            # per agent: its mean relationship to the others and its spread over the
+            # rollout's steps (the root of the mean over co-players of w_ij's variance),
+            # the share of its reward it gives away, the shares it receives, its mean
+            # reward per step after gifts, and the conservation check
             "lase/relationship": jnp.sum(jnp.mean(w, axis=(1, 2)) * off, axis=-1) / (n - 1),
+            "lase/relationship_std": jnp.sqrt(
+                jnp.sum(jnp.var(w, axis=(1, 2)) * off, axis=-1) / (n - 1)
+            ),
             "lase/gift_given": jnp.mean(1.0 - jnp.diagonal(g, axis1=-2, axis2=-1), axis=(0, 1)),
             "lase/gift_received": jnp.mean(jnp.sum(g * off[None, None], axis=-2), axis=(0, 1)),
+            "lase/gifted_reward": jnp.mean(shaped, axis=(0, 1)),
             "lase/conservation_error": jnp.max(
                 jnp.abs(jnp.sum(shaped, axis=-1) - jnp.sum(rollout.rewards, axis=-1))
             ),
