@@ -91,7 +91,14 @@ def play(env, teams, steps: int, batch: int = BATCH):
 
 # the registered games rolled out with their default parameters, and for how many steps;
 # the others are checked on a batch of first states (compilation is this file's cost)
-STEPS = {"coin_game": 200, "cleanup_small": 50, "stag_hunt": 30, "snowdrift": 50, "ipd": 40}
+STEPS = {
+    "coin_game": 200,
+    "cleanup_small": 50,
+    "cleanup_lase": 100,
+    "stag_hunt": 30,
+    "snowdrift": 50,
+    "ipd": 40,
+}
 
 
 def mixed(n: int, first: str) -> tuple[str, ...]:
@@ -236,6 +243,22 @@ def test_cleanup_small_cooperators_clean_and_defectors_eat():
     # apples grow only once someone cleans the river, and then the defector eats them
     assert np.all(defect[APPLES] == 0)
     assert mixed[APPLES][1] > 0 and swapped[APPLES][0] > 0, (mixed, swapped)
+
+
+def test_lase_cleanup_cooperators_clean_and_defectors_only_eat():
+    from prosocial.envs.cleanup_lase import CLEAN
+
+    _, _, results = standard("cleanup_lase")
+    (coop, _, _), (defect, defect_actions, _), _, mixed, swapped = results
+    assert np.all(coop[CLEANED] > 0), coop
+    assert np.all(coop[APPLES] > 0), "cooperators eat once the river is clean"
+    assert np.all(defect_actions != CLEAN), "a defector never cleans"
+    assert np.all(defect[CLEANED] == 0) and np.all(defect[APPLES] == 0), defect
+    for (totals, actions, _), helpers in ((mixed, slice(0, None, 2)), (swapped, slice(1, None, 2))):
+        others = slice(1 - helpers.start, None, 2)
+        assert np.all(totals[CLEANED][helpers] > 0), totals
+        assert np.all(totals[CLEANED][others] == 0) and np.all(actions[..., others] != CLEAN)
+        assert np.all(totals[APPLES][others] > 0), "defectors eat what cooperators grow"
 
 
 def ssd_scene(pos, orient):

@@ -17,7 +17,15 @@ from prosocial.envs.core import ENVS, Box, Discrete, Environment, make, names
 
 __all__ = ["ENVS", "Box", "Discrete", "Environment", "make", "names"]
 
-_GAME_MODULES = ("coin_game", "stag_hunt", "snowdrift", "matrix_game", "cleanup", "harvest")
+_GAME_MODULES = (
+    "coin_game",
+    "stag_hunt",
+    "snowdrift",
+    "matrix_game",
+    "cleanup",
+    "harvest",
+    "cleanup_lase",
+)
 
 
 @cache

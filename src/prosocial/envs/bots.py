@@ -33,7 +33,8 @@ apple it must not eat, a cell another snowdrift player holds) costing ``H·W`` e
 that it crosses one only when no other path exists. Each step it takes one move to a
 neighbour that lies on a shortest path, ties (between moves, hence between equally near
 targets) broken uniformly at random with its key. Moves are the game's own: absolute
-``up, down, left, right`` on the Coin Game, stag hunt and snowdrift grids; on Cleanup and
+``up, down, left, right`` on the Coin Game, stag hunt, snowdrift and LASE's Cleanup
+grids; on Cleanup and
 Harvest they are relative to the agent's orientation (``forward, step_right, backward,
 step_left``, which strafe without turning), so a bot facing ``o`` that wants to go in the
 absolute direction ``d`` takes the move whose offset is ``(d - o) mod 4``. The bots ignore
@@ -74,6 +75,13 @@ What each bot does, and why:
   clean enough, so defectors alone never see one). Neither bot fires the
   penalty beam: it is not what the dilemma is about, and a bot that fines its
   co-players would measure something else.
+
+* LASE's Cleanup (``cleanup_lase``): no beams, and ``clean`` and ``eat`` act on the
+  bot's own cell. ``cooperate`` walks to the nearest waste cell and cleans it while any
+  waste is left on the river, and otherwise walks to the nearest apple and eats it;
+  ``defect`` never cleans: it walks to the nearest apple and eats it. Both stay when they
+  have no target (defectors alone never see an apple: the river starts full of waste,
+  and no apple grows until someone cleans).
 
 * Harvest: ``cooperate`` eats only apples with at least :data:`HARVEST_MIN_NEIGHBOURS`
   (2) other apples in the game's own regrowth neighbourhood (the 3×3 square of the SSD
@@ -193,11 +201,20 @@ def _agents(state) -> int:
 
 def _family(env: Environment) -> str:
     """Which game ``env`` plays, from the type of its (unwrapped) parameters."""
-    from prosocial.envs import cleanup, coin_game, harvest, matrix_game, snowdrift, stag_hunt
+    from prosocial.envs import (
+        cleanup,
+        cleanup_lase,
+        coin_game,
+        harvest,
+        matrix_game,
+        snowdrift,
+        stag_hunt,
+    )
 
     families = {
         coin_game.CoinGameParams: "coin_game",
         cleanup.CleanupParams: "cleanup",
+        cleanup_lase.CleanupLaseParams: "cleanup_lase",
         harvest.HarvestParams: "harvest",
         stag_hunt.StagHuntParams: "stag_hunt",
         snowdrift.SnowdriftParams: "snowdrift",
@@ -463,6 +480,24 @@ def _cleanup(cooperate: bool):
     return act
 
 
+def _cleanup_lase(cooperate: bool):
+    from prosocial.envs.cleanup_lase import CLEAN, EAT, STAY
+
+    def act(bits, state, params, agent, names):
+        pos = state.pos[agent]
+        enter = jnp.ones(state.waste.shape, jnp.int32)
+        if cooperate:
+            waste = jnp.any(state.waste)
+            targets = jnp.where(waste, state.waste, state.apples)
+            work = jnp.where(waste, CLEAN, EAT)
+        else:
+            targets, work = state.apples, EAT
+        toward, at, _ = _plan(bits, targets, enter, pos, 0, names)
+        return _first(STAY, (at, work), (toward >= 0, toward))
+
+    return act
+
+
 def _harvest(cooperate: bool):
     from prosocial.envs import harvest, ssd
 
@@ -545,6 +580,7 @@ def _matrix_game(cooperate: bool):
 _ACTS: dict[str, Callable[[bool], Callable]] = {
     "coin_game": _coin_game,
     "cleanup": _cleanup,
+    "cleanup_lase": _cleanup_lase,
     "harvest": _harvest,
     "stag_hunt": _stag_hunt,
     "snowdrift": _snowdrift,
