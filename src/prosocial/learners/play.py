@@ -12,6 +12,11 @@ learners' memory, ``(n, E, ...)``.
   policy without exploration, a mix of populations and scripted bots for cross-play) and
   returns the stacked ``info``; with the episode-statistics wrapper that is a table of
   completed episodes for :mod:`prosocial.metrics`.
+* :func:`scripted` replaces some agents' actions by a scripted bot's
+  (:mod:`prosocial.envs.bots`) in training (``collect(..., override=)``) and evaluation
+  (:func:`with_override`): a learner among fixed co-players. The rollout records the
+  actions played, so a learner that reads the others' actions (LASE's relationships,
+  LIO's incentives) sees the bot's.
 """
 
 from __future__ import annotations
@@ -49,6 +54,24 @@ def _step_envs(env: Environment, key, state, actions):
     return obs, state, rewards, done, info
 
 
+Override = Callable[[jax.Array, Any, jax.Array], jax.Array]
+"""``(key, env_state (E, ...), actions (E, n)) -> actions (E, n)``: the actions played."""
+
+
+def scripted(bot: Callable, agents: jax.Array) -> Override:
+    """The override under which the agents where ``agents`` ``(n,)`` is true play ``bot``
+    (a :mod:`prosocial.envs.bots` policy) and the others their own actions."""
+
+    def override(key, env_state, actions):
+        keys = jax.random.split(key, actions.shape[0])
+        n = jnp.arange(actions.shape[1])
+        per_env = jax.vmap(bot, in_axes=(None, None, None, 0))  # one key for all agents
+        bots = jax.vmap(lambda k, s: per_env(k, s, None, n))(keys, env_state)
+        return jnp.where(agents[None, :], bots, actions).astype(actions.dtype)
+
+    return override
+
+
 def collect(
     learner: DeepLearner,
     env: Environment,
@@ -56,14 +79,18 @@ def collect(
     actors: Actors,
     key: jax.Array,
     steps: int,
+    override: Override | None = None,
 ) -> tuple[Actors, Rollout, dict]:
-    """``steps`` steps of the learner's acting policy: ``(actors, rollout, info (T, E, ...))``."""
+    """``steps`` steps of the learner's acting policy: ``(actors, rollout, info (T, E, ...))``;
+    with ``override``, the actions it gives are played and recorded."""
 
     def one(actors: Actors, k):
         k_act, k_env = jax.random.split(k)
         carry, actions, logp, value = learner.act(
             state, actors.carry, actors.obs, actors.resets, k_act
         )
+        if override is not None:  # its own key: without one, the stream is unchanged
+            actions = override(jax.random.fold_in(k, 1), actors.env_state, actions)
         obs, env_state, rewards, done, info = _step_envs(env, k_env, actors.env_state, actions)
         record = (actors.obs, actors.resets, actions, rewards, done, logp, value)
         return Actors(env_state, obs, done, carry), (record, info)
@@ -106,6 +133,18 @@ def play(
     init = (env_state, obs, jnp.ones((envs,), bool), memory)
     _, info = jax.lax.scan(one, init, jax.random.split(key, steps))
     return info
+
+
+def with_override(policy: JointPolicy, override: Override | None) -> JointPolicy:
+    """``policy`` with the actions ``override`` gives (none: ``policy`` itself)."""
+    if override is None:
+        return policy
+
+    def overridden(key, env_state, obs, resets, memory):
+        memory, actions = policy(key, env_state, obs, resets, memory)
+        return memory, override(jax.random.fold_in(key, 1), env_state, actions)
+
+    return overridden
 
 
 def learner_policy(learner: DeepLearner, params: Any) -> JointPolicy:

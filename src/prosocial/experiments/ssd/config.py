@@ -24,8 +24,10 @@ from typing import Any
 
 from prosocial import envs
 from prosocial.envs import wrappers as env_wrappers
+from prosocial.envs.bots import bot_names, make_bot
 from prosocial.errors import ConfigError, UnknownNameError
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
+from prosocial.experiments.ssd.pairs import parse_pairs, parse_wrapper
 from prosocial.learners.adjusted import ACCEPTED as ADJUSTMENTS
 from prosocial.learners.lase import COPLAYER_MODELS
 from prosocial.learners.lio import watched_indices
@@ -33,6 +35,7 @@ from prosocial.learners.networks import MEMORIES, NetworkConfig
 
 envs._load_all()
 ENV_NAMES = envs.names()
+BOT_NAMES = bot_names()
 ALGOS = ("ppo", "adjusted_ppo", "a2c", "influence", "lio", "amd", "lase")
 LOOK_AHEAD = ("lio", "amd")
 """Learners that differentiate through the others' step and play whole episodes."""
@@ -55,38 +58,6 @@ ALGO_DEFAULTS = {
     # LASE's acting policy: A2C (its development code's Adam 1e-4)
     "lase": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
 }
-
-
-def _value(text: str) -> Any:
-    if "/" in text:
-        return tuple(_value(part) for part in text.split("/"))
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
-def parse_pairs(items: tuple[str, ...], field: str, sep: str = "=") -> dict[str, Any]:
-    out = {}
-    for item in items:
-        key, eq, raw = item.partition(sep)
-        if not eq or not key.strip() or not raw.strip():
-            raise ConfigError(field, f"{item!r} is not accepted; accepted: key=value")
-        if key.strip() in out:
-            raise ConfigError(field, f"{key.strip()!r} is given twice")
-        out[key.strip()] = _value(raw.strip())
-    return out
-
-
-def parse_wrapper(spec: str) -> tuple[str, dict[str, Any]]:
-    """``"name:key=value:key=value"`` → ``(name, kwargs)``."""
-    name, *pairs = spec.split(":")
-    return name.strip(), parse_pairs(tuple(pairs), f"wrappers ({name.strip()})")
 
 
 @dataclass(frozen=True)
@@ -199,6 +170,17 @@ class SSDConfig(Config):
     adjust_coef: float = option(
         1.0, "adjusted_ppo: its coefficient (AgA's λ, SL's α, ...)", low=0.0, high=1e6
     )
+    givers: int | None = option(
+        None,
+        "LASE: how many agents, the first ones, gift (none: all; the rest learn as A2C)",
+        low=0,
+        high=10**4,
+    )
+    coplayers: str = option(
+        "learners",
+        "every agent but the first: a learner, or a scripted bot that plays it",
+        choices=("learners", *BOT_NAMES),
+    )
     revenue_neutral: bool = option(False, "AMD: centre the transfers (they sum to zero)")
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
@@ -218,6 +200,13 @@ class SSDConfig(Config):
         if env.num_agents() < 2:
             raise ConfigError("env_options", f"{self.env} with one agent is no social dilemma")
         self.network()
+        if self.coplayers != "learners":
+            if self.shared:
+                raise ConfigError("shared", "scripted co-players need one policy per agent")
+            try:
+                make_bot(self.coplayers, env)
+            except ConfigError as err:
+                raise ConfigError("coplayers", str(err).partition(": ")[2]) from None
         if self.torso == "cnn" and len(env.observation_space(env.params).shape) != 3:
             raise ConfigError("torso", f"'cnn' needs a grid view; {self.env} gives vectors")
         if self.algo in ("ppo", "adjusted_ppo") and self.minibatches > 1:
@@ -256,6 +245,13 @@ class SSDConfig(Config):
                 "perspective" if not self.perspective else "coplayer_model",
                 f"only lase takes perspectives and models co-players, not {self.algo}",
             )
+        if self.givers is not None:
+            if self.algo != "lase" or self.coplayers != "learners":
+                raise ConfigError(
+                    "givers", "only lase agents gift, and scripted co-players never do"
+                )
+            if self.givers > env.num_agents():
+                raise ConfigError("givers", f"{self.givers}; {self.env} has {env.num_agents()}")
         if self.algo != "adjusted_ppo" and (self.adjustment != "aga" or self.adjust_coef != 1.0):
             raise ConfigError(
                 "adjustment" if self.adjustment != "aga" else "adjust_coef",

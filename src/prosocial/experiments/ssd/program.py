@@ -25,8 +25,14 @@ the agents' policies (sampling, no ε-greedy exploration) and one row of metrics
   counters in those episodes (``train/cooperate``: cooperations per episode with
   ε-greedy exploration), and ``train/reward`` ``(n,)`` the mean per-step reward the
   agents learned from (after the reward wrappers);
+
 * ``loss/policy``, ``loss/value``, ``loss/entropy`` ``(n,)``: the learners' losses,
   averaged over the row's updates.
+
+With ``coplayers`` a bot's name, every agent but the first plays that scripted bot
+(:mod:`prosocial.envs.bots`) in training and evaluation: the first agent learns among
+fixed co-players (the others' networks still update, on actions they did not choose, and
+are never used).
 
 An evaluation metric is NaN where it is undefined (the sustainability of episodes without
 a positive reward, the own-coin fraction of episodes without a coin); that is not a
@@ -47,6 +53,7 @@ import jax
 import jax.numpy as jnp
 
 from prosocial.envs import wrappers
+from prosocial.envs.bots import make_bot
 from prosocial.envs.wrappers import EXTRINSIC
 from prosocial.experiments.program import PROGRAMS, Program, seed_keys
 from prosocial.experiments.program import train as run_program
@@ -117,6 +124,10 @@ def build(static: SSDConfig, dyn: dict):
         names = ("eps_start", "eps_end", "eps_div", "lr_sr", "lr_pt", "pt_delta")
         extra = {"env": env, "perspective": static.perspective, **{k: dyn[k] for k in names}}
         extra["coplayer_model"] = static.coplayer_model
+        if static.coplayers != "learners":  # scripted co-players give nothing
+            extra["givers"] = (True,) + (False,) * (n - 1)
+        elif static.givers is not None:  # LASE among A2C learners
+            extra["givers"] = tuple(i < static.givers for i in range(n))
     elif static.algo == "influence":
         names = ("eps_start", "eps_end", "eps_div", "influence_weight", "influence_ramp")
         extra = {k: dyn[k] for k in (*names, "moa_coef")}
@@ -140,6 +151,14 @@ def init(static: SSDConfig, dyn: dict, key: jax.Array) -> RunState:
     return RunState(learner.init(k_learn), actors, key, jnp.zeros((), jnp.int32))
 
 
+def coplayer_override(static: SSDConfig, env) -> play.Override | None:
+    """Every agent but the first plays ``static.coplayers``' bot (none: all learn)."""
+    if static.coplayers == "learners":
+        return None
+    others = jnp.arange(env.num_agents()) > 0
+    return play.scripted(make_bot(static.coplayers, env), others)
+
+
 def _mean_episodes(info: dict, key: str) -> jax.Array:
     done = info["episode/done"]
     value = info[key]
@@ -150,7 +169,8 @@ def _mean_episodes(info: dict, key: str) -> jax.Array:
 
 def evaluate(static: SSDConfig, env, learner: DeepLearner, params, key) -> dict:
     """Metrics of evaluation episodes played with every agent's policy."""
-    policy = play.learner_policy(learner, params)
+    override = coplayer_override(static, env)
+    policy = play.with_override(play.learner_policy(learner, params), override)
     info = play.play(
         env,
         policy,
@@ -188,11 +208,12 @@ def _agent_counters(info: dict) -> list[str]:
 def advance(static: SSDConfig, dyn: dict, state: RunState, rows: int):
     env, learner = build(static, dyn)
     steps = static.rollout_steps()
+    override = coplayer_override(static, env)
 
     def one_update(carry, _):
         lstate, actors, key = carry
         key, k_roll, k_upd = jax.random.split(key, 3)
-        actors, rollout, info = play.collect(learner, env, lstate, actors, k_roll, steps)
+        actors, rollout, info = play.collect(learner, env, lstate, actors, k_roll, steps, override)
         rollout = rollout._replace(rewards=learning_rewards(dyn, rollout.rewards, info))
         lstate, losses = learner.update(lstate, rollout, k_upd)
         done = info["episode/done"]
