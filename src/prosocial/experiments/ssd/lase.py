@@ -1,6 +1,10 @@
 """LASE's presets: empathy-based gifting against its baselines.
 
 * ``lase-theory``: the theory figure (:mod:`prosocial.experiments.ssd.lase_theory`).
+* ``lase-games``: LASE against its baselines on four sequential games
+  (:mod:`prosocial.experiments.ssd.lase_games`).
+* ``lase-adaptation``: a LASE agent's gifts to fixed co-players
+  (:mod:`prosocial.experiments.ssd.lase_adaptation`).
 * ``lase-ipd``: the iterated prisoner's dilemma of LASE's development code (R = 4, S = 0,
   T = 5, P = 1; state: the last joint action) with two LASE agents, LASE w/o (no
   perspective taking), LASE whose co-player model imitates the co-player (ours: the
@@ -35,7 +39,7 @@ from prosocial.experiments.spec import (
     Table,
     register,
 )
-from prosocial.experiments.ssd import lase_theory
+from prosocial.experiments.ssd import lase_adaptation, lase_games, lase_theory
 from prosocial.experiments.ssd.config import SSDConfig
 from prosocial.experiments.ssd.tables import curve_figures
 
@@ -240,6 +244,8 @@ def _figures(cfg: IPDConfig, cells) -> list[Figure]:
 def register_all() -> None:
     """Register LASE's presets."""
     lase_theory.register_all()
+    register(lase_games.PRESET)
+    register(lase_adaptation.PRESET)
     register(
         Preset(
             name="lase-ipd",
