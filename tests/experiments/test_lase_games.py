@@ -3,13 +3,16 @@ that states its bars."""
 
 import types
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from prosocial.envs.wrappers import EXTRINSIC
 from prosocial.errors import ConfigError
 from prosocial.experiments.spec import Cell, CellData
 from prosocial.experiments.ssd import lase_games as lg
 from prosocial.experiments.ssd.config import SSDConfig
+from prosocial.experiments.ssd.program import learning_rewards
 
 
 def test_cells_run_every_method_with_its_learner_and_reward():
@@ -154,23 +157,42 @@ def test_the_adaptation_analysis_orders_the_gifts():
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"algo": "a2c", "givers": 1},  # only LASE gifts
-        {"algo": "lase", "givers": 5},  # the stag hunt has 4 agents
-        {"algo": "lase", "givers": 1, "coplayers": "random"},  # bots never gift
+        {"algo": "a2c", "altruists": 1},  # selfish A2C has no altruists
+        {"algo": "a2c", "reward": "inequity_aversion", "altruists": 1},
+        {"algo": "lase", "altruists": 5},  # the stag hunt has 4 agents
+        {"algo": "lase", "altruists": 1, "coplayers": "random"},  # bots never gift
     ],
 )
-def test_givers_are_refused_where_they_mean_nothing(kwargs):
+def test_altruists_are_refused_where_they_mean_nothing(kwargs):
     with pytest.raises(ConfigError) as err:
         SSDConfig(env="stag_hunt", **kwargs).check()
-    assert err.value.field == "givers"
-    SSDConfig(env="stag_hunt", algo="lase", givers=1).check()
+    assert err.value.field == "altruists"
+    SSDConfig(env="stag_hunt", algo="lase", altruists=1).check()
+    go_one = SSDConfig(env="stag_hunt", algo="a2c", reward="collective", altruists=1)
+    go_one.check()
+    # GO's altruists are data: one program serves it and selfish A2C
+    assert go_one.shape() == SSDConfig(env="stag_hunt", algo="a2c").shape()
+    assert go_one.learner_numbers()["altruists"] == 1.0
+
+
+def test_one_go_agent_learns_from_the_sum_and_the_rest_from_their_own():
+    """Under GO with ``altruists=1`` the first agent's learning reward is the sum of the
+    game's rewards, the others keep their own; a wrong mask or axis breaks it."""
+    rewards = jnp.asarray([[[1.0, 2.0, -3.0, 4.0]]])  # (T, E, n)
+    info = {EXTRINSIC: rewards}
+    one = learning_rewards({"collective": 1.0, "altruists": 1.0}, rewards, info)
+    np.testing.assert_allclose(one[0, 0], [4.0, 2.0, -3.0, 4.0])
+    every = learning_rewards({"collective": 1.0, "altruists": 1e9}, rewards, info)
+    np.testing.assert_allclose(every[0, 0], [4.0] * 4)
+    selfish = learning_rewards({"collective": 0.0, "altruists": 1e9}, rewards, info)
+    np.testing.assert_allclose(selfish, rewards)
 
 
 def test_lases_own_cleanup_and_one_lase_among_a2c_are_choices():
     cfg = lg.GamesConfig(games=("cleanup_lase",), methods=("lase_one", "a2c"))
     cells = {c.label: c.config for c in lg.cells(cfg)}
     one = cells["cleanup_lase/lase_one"]
-    assert (one.env, one.algo, one.givers) == ("cleanup_lase", "lase", 1)
+    assert (one.env, one.algo, one.altruists) == ("cleanup_lase", "lase", 1)
     for config in cells.values():
         config.check()
     assert "lase_one" not in lg.GamesConfig().methods  # not run by default

@@ -170,9 +170,10 @@ class SSDConfig(Config):
     adjust_coef: float = option(
         1.0, "adjusted_ppo: its coefficient (AgA's λ, SL's α, ...)", low=0.0, high=1e6
     )
-    givers: int | None = option(
+    altruists: int | None = option(
         None,
-        "LASE: how many agents, the first ones, gift (none: all; the rest learn as A2C)",
+        "LASE, GO: how many agents, the first, gift or learn from the collective reward "
+        "(none: all; the rest learn from their own)",
         low=0,
         high=10**4,
     )
@@ -245,13 +246,18 @@ class SSDConfig(Config):
                 "perspective" if not self.perspective else "coplayer_model",
                 f"only lase takes perspectives and models co-players, not {self.algo}",
             )
-        if self.givers is not None:
-            if self.algo != "lase" or self.coplayers != "learners":
+        if self.altruists is not None:
+            go = self.algo == "a2c" and self.reward == "collective"
+            if not (self.algo == "lase" or go) or self.coplayers != "learners":
                 raise ConfigError(
-                    "givers", "only lase agents gift, and scripted co-players never do"
+                    "altruists",
+                    "only lase agents gift and GO's (a2c, collective reward) share, among "
+                    "learners, not scripted co-players",
                 )
-            if self.givers > env.num_agents():
-                raise ConfigError("givers", f"{self.givers}; {self.env} has {env.num_agents()}")
+            if self.altruists > env.num_agents():
+                raise ConfigError(
+                    "altruists", f"{self.altruists}; {self.env} has {env.num_agents()}"
+                )
         if self.algo != "adjusted_ppo" and (self.adjustment != "aga" or self.adjust_coef != 1.0):
             raise ConfigError(
                 "adjustment" if self.adjustment != "aga" else "adjust_coef",
@@ -337,12 +343,15 @@ class SSDConfig(Config):
             "ia_beta": self.ia_beta if self.reward == "inequity_aversion" else 0.0,
             "svo_angle": math.radians(self.svo_angle) if self.reward == "svo" else 0.0,
             "collective": float(self.reward == "collective"),
+            "altruists": float(10**9 if self.altruists is None else self.altruists),
         }
 
     def shape(self) -> SSDConfig:
         """This config with every number that is data in the compiled program (and the
         seed) at its default: configs with equal shapes run as one program."""
         defaults = {f.name: f.default for f in dataclasses.fields(self) if f.name in DATA_FIELDS}
+        if self.algo != "lase":  # GO's altruists are data; LASE's givers shape its update
+            defaults["altruists"] = None
         return dataclasses.replace(self, **defaults)
 
 

@@ -5,6 +5,8 @@
   (:mod:`prosocial.experiments.ssd.lase_games`).
 * ``lase-adaptation``: a LASE agent's gifts to fixed co-players
   (:mod:`prosocial.experiments.ssd.lase_adaptation`).
+* ``lase-cleanup``: LASE's Cleanup agent by agent, one LASE or GO agent among A2C agents
+  and the division of labour (:mod:`prosocial.experiments.ssd.lase_cleanup`).
 * ``lase-ipd``: the iterated prisoner's dilemma of LASE's development code (R = 4, S = 0,
   T = 5, P = 1; state: the last joint action) with two LASE agents, LASE w/o (no
   perspective taking), LASE whose co-player model imitates the co-player (ours: the
@@ -39,7 +41,7 @@ from prosocial.experiments.spec import (
     Table,
     register,
 )
-from prosocial.experiments.ssd import lase_adaptation, lase_games, lase_theory
+from prosocial.experiments.ssd import lase_adaptation, lase_cleanup, lase_games, lase_theory
 from prosocial.experiments.ssd.config import SSDConfig
 from prosocial.experiments.ssd.tables import curve_figures
 
@@ -246,6 +248,7 @@ def register_all() -> None:
     lase_theory.register_all()
     register(lase_games.PRESET)
     register(lase_adaptation.PRESET)
+    register(lase_cleanup.PRESET)
     register(
         Preset(
             name="lase-ipd",

@@ -13,7 +13,8 @@ Games are prosocial's registered ones: the 2-player Coin Game (3×3), LIO's 7×7
 code (4 players, 8×8, cleaning and eating actions). GO, IA and SI learn with A2C, the
 acting learner of LASE, with the same numbers; LIO with its own recipients. The method
 ``lase_one`` (not run by default) is one LASE agent among A2C agents: the first agent
-gifts, the others learn with A2C on what they receive.
+gifts, the others learn with A2C on what they receive; ``go_one`` one GO agent (learning
+from the collective reward) among A2C agents.
 
 Scales (``--scale``). The paper's table of settings was not available to us, and neither
 is its scale; the development code trains 100k to 500k episodes.
@@ -68,7 +69,8 @@ METHODS = {
     "ia": ("IA", {"algo": "a2c", "reward": "inequity_aversion"}),
     "si": ("SI", {"algo": "influence"}),
     "lio": ("LIO", {"algo": "lio"}),
-    "lase_one": ("one LASE, the rest A2C", {"algo": "lase", "givers": 1}),
+    "lase_one": ("one LASE, the rest A2C", {"algo": "lase", "altruists": 1}),
+    "go_one": ("one GO, the rest A2C", {"algo": "a2c", "reward": "collective", "altruists": 1}),
 }
 DEFAULT_METHODS = ("lase", "lase_wo", "a2c", "go", "ia", "si", "lio")
 COLORS = {
@@ -79,6 +81,8 @@ COLORS = {
     "ia": "tab:brown",
     "si": "tab:cyan",
     "lio": "tab:blue",
+    "lase_one": "tab:pink",
+    "go_one": "tab:olive",
 }
 SCALES = {
     "cpu": {

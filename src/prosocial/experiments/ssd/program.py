@@ -126,8 +126,8 @@ def build(static: SSDConfig, dyn: dict):
         extra["coplayer_model"] = static.coplayer_model
         if static.coplayers != "learners":  # scripted co-players give nothing
             extra["givers"] = (True,) + (False,) * (n - 1)
-        elif static.givers is not None:  # LASE among A2C learners
-            extra["givers"] = tuple(i < static.givers for i in range(n))
+        elif static.altruists is not None:  # LASE among A2C learners
+            extra["givers"] = tuple(i < static.altruists for i in range(n))
     elif static.algo == "influence":
         names = ("eps_start", "eps_end", "eps_div", "influence_weight", "influence_ramp")
         extra = {k: dyn[k] for k in (*names, "moa_coef")}
@@ -139,9 +139,12 @@ def build(static: SSDConfig, dyn: dict):
 
 def learning_rewards(dyn: dict, rewards: jax.Array, info: dict) -> jax.Array:
     """The rewards the agents learn from: the shaped ones, or under the group optimum
-    every agent's the sum of the game's rewards, ``r_i' = Σ_j r_j``."""
+    the sum of the game's rewards, ``r_i' = Σ_j r_j``, for the first ``dyn["altruists"]``
+    agents (the rest keep their shaped reward)."""
     total = jnp.sum(info[EXTRINSIC], axis=-1, keepdims=True)
-    return jnp.where(dyn["collective"] > 0, jnp.broadcast_to(total, rewards.shape), rewards)
+    first = jnp.arange(rewards.shape[-1]) < dyn["altruists"]
+    shared = (dyn["collective"] > 0) & first
+    return jnp.where(shared, jnp.broadcast_to(total, rewards.shape), rewards)
 
 
 def init(static: SSDConfig, dyn: dict, key: jax.Array) -> RunState:
