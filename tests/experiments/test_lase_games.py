@@ -196,3 +196,22 @@ def test_lases_own_cleanup_and_one_lase_among_a2c_are_choices():
     for config in cells.values():
         config.check()
     assert "lase_one" not in lg.GamesConfig().methods  # not run by default
+
+
+def test_the_extended_games_are_larger_with_more_players_and_longer_episodes():
+    cells = {c.label: c.config for c in lg.cells(lg.ExtendedConfig())}
+    assert set(cells) == {
+        f"{g}/{m}" for g in lg.EXTENDED for m in ("lase", "ia", "lio", "si", "a2c")
+    }
+    for game, base in (("cleanup_lase_extn", "cleanup_lase"), ("snowdrift_extn", "snowdrift")):
+        big = cells[f"{game}/lase"]
+        big.check()
+        small = SSDConfig(env=base)
+        env, env0 = big.make_game(), small.make_game()
+        assert (env.num_agents(), env0.num_agents()) == (6, 4)
+        view, view0 = (e.observation_space(e.params).shape for e in (env, env0))
+        assert view[:2] == (7, 7) and view0[:2] == (5, 5)
+        assert big.episode_length() > small.episode_length()
+    with pytest.raises(ConfigError) as err:
+        lg.ExtendedConfig(games=("harvest",)).check()
+    assert err.value.field == "games"

@@ -3,6 +3,8 @@
 * ``lase-theory``: the theory figure (:mod:`prosocial.experiments.ssd.lase_theory`).
 * ``lase-games``: LASE against its baselines on four sequential games
   (:mod:`prosocial.experiments.ssd.lase_games`).
+* ``lase-extended``: the same on larger Cleanup and snowdrift maps with six players
+  (:mod:`prosocial.experiments.ssd.lase_games`).
 * ``lase-adaptation``: a LASE agent's gifts to fixed co-players
   (:mod:`prosocial.experiments.ssd.lase_adaptation`).
 * ``lase-cleanup``: LASE's Cleanup agent by agent, one LASE or GO agent among A2C agents
@@ -247,6 +249,7 @@ def register_all() -> None:
     """Register LASE's presets."""
     lase_theory.register_all()
     register(lase_games.PRESET)
+    register(lase_games.EXTENDED_PRESET)
     register(lase_adaptation.PRESET)
     register(lase_cleanup.PRESET)
     register(

@@ -14,7 +14,9 @@ code (4 players, 8×8, cleaning and eating actions). GO, IA and SI learn with A2
 acting learner of LASE, with the same numbers; LIO with its own recipients. The method
 ``lase_one`` (not run by default) is one LASE agent among A2C agents: the first agent
 gifts, the others learn with A2C on what they receive; ``go_one`` one GO agent (learning
-from the collective reward) among A2C agents.
+from the collective reward) among A2C agents. ``lase-extended`` runs the paper's table of
+the extended games: LASE, IA, LIO, SI and A2C on larger Cleanup and snowdrift maps with
+six players (:mod:`prosocial.experiments.ssd.lase_maps`; the maps are ours).
 
 Scales (``--scale``). The paper's table of settings was not available to us, and neither
 is its scale; the development code trains 100k to 500k episodes.
@@ -45,22 +47,10 @@ from prosocial.experiments import finals as fin
 from prosocial.experiments.fields import Config, option, seed_option, seeds_option
 from prosocial.experiments.spec import Analysis, Cell, CellData, Column, Figure, Preset, Table
 from prosocial.experiments.ssd.config import SSDConfig
-from prosocial.experiments.ssd.tables import GAMES as SSD_GAMES
-from prosocial.experiments.ssd.tables import Game, curve_figures
+from prosocial.experiments.ssd.lase_maps import CHOICES, EXTENDED, EXTENDED_METHODS, GAMES
+from prosocial.experiments.ssd.tables import curve_figures
 from prosocial.metrics import equality
 
-GAMES = {g: SSD_GAMES[g] for g in ("coin_game", "cleanup_small", "stag_hunt", "snowdrift")}
-CHOICES = {
-    **GAMES,
-    "cleanup_lase": Game(
-        "Cleanup, LASE's 8×8 map (4 players)",
-        "cleanup_lase",
-        None,
-        "cleanup/waste_cleaned",
-        "waste cleaned",
-    ),
-}
-"""The default games, and LASE's own Cleanup (its development code's) as a choice."""
 METHODS = {
     "lase": ("LASE", {"algo": "lase"}),
     "lase_wo": ("LASE w/o", {"algo": "lase", "perspective": False}),
@@ -130,6 +120,14 @@ class GamesConfig(Config):
             while self.updates % out["log_every"]:
                 out["log_every"] -= 1
         return out
+
+
+@dataclass(frozen=True)
+class ExtendedConfig(GamesConfig):
+    """LASE and its baselines on the extended Cleanup and snowdrift (``CHOICES``)."""
+
+    games: tuple[str, ...] = option(EXTENDED, "games to run", choices=tuple(CHOICES))
+    methods: tuple[str, ...] = option(EXTENDED_METHODS, "methods to run", choices=tuple(METHODS))
 
 
 def cell_config(cfg: GamesConfig, game: str, method: str) -> SSDConfig:
@@ -362,4 +360,28 @@ PRESET = Preset(
     analyses=(Analysis("against_a2c", against_a2c),),
 )
 
-__all__ = ["CHOICES", "GAMES", "METHODS", "PRESET", "SCALES", "GamesConfig", "cells", "tables"]
+EXTENDED_PRESET = Preset(
+    name="lase-extended",
+    group="lase",
+    description="LASE, IA, LIO, SI, A2C on larger Cleanup and snowdrift (6 players)",
+    config=ExtendedConfig(),
+    program="ssd",
+    cells=cells,
+    finals=FINALS,
+    tables=tables,
+    figures=figures,
+    analyses=(Analysis("against_a2c", against_a2c),),
+)
+
+__all__ = [
+    "CHOICES",
+    "EXTENDED_PRESET",
+    "GAMES",
+    "METHODS",
+    "PRESET",
+    "SCALES",
+    "ExtendedConfig",
+    "GamesConfig",
+    "cells",
+    "tables",
+]
