@@ -298,3 +298,15 @@ def test_groups_compute_their_initial_states_one_at_a_time(tmp_path, monkeypatch
     run([(preset, TableConfig())], tmp_path, Options(draw=False))
     assert len(threads) == 2  # the groups ran in two threads
     assert most[0] == 1
+
+
+def test_chunks_divide_the_rows_so_no_run_goes_past_its_last_row(tmp_path):
+    # 20 rows; 14 units per chunk would be 7 rows, which leaves 6 over: the chunk is 5
+    ((path, _),) = _run(tmp_path / "c", TableConfig(), checkpoint_every=14)
+    rows = (path / "metrics.csv").read_text().splitlines()[1:]
+    assert len(rows) == 2 * 3 * 20
+    assert max(int(r.split(",")[2]) for r in rows) == 40
+    from prosocial.experiments.program import Batch
+
+    assert Batch(WALK, [WalkConfig(steps=40)], every=14).chunk_rows == 5
+    assert Batch(WALK, [WalkConfig(steps=42)], every=14).chunk_rows == 7  # 21 rows

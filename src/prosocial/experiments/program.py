@@ -142,7 +142,9 @@ class Batch:
     Args:
         program: the program.
         configs: cell configs that share ``program.group`` (and so the seed count).
-        every: units per chunk (None: the program's default).
+        every: units per chunk (None: the program's default). The chunk is the largest
+            number of rows at most that which divides the total, so that one compiled
+            program runs every chunk and none runs past the last row.
     """
 
     def __init__(self, program: Program, configs: Sequence[Any], every: int | None = None):
@@ -153,7 +155,10 @@ class Batch:
         self.dyn = stack(*[program.dynamic(c, self.static) for c in self.configs])
         self.inputs = stack(*[program.inputs(c) for c in self.configs])
         self.total_rows = max(program.rows(c) for c in self.configs)
-        self.chunk_rows = max(1, min(program.chunk(c, every) for c in self.configs))
+        chunk = max(1, min(program.chunk(c, every) for c in self.configs))
+        while self.total_rows % chunk:  # every chunk whole: no rows past the end
+            chunk -= 1
+        self.chunk_rows = chunk
 
     def init(self) -> Any:
         return _init_batch(self.program, self.static, self.dyn, self.inputs)
