@@ -184,7 +184,7 @@ class Preset:
     """A named, reproducible experiment, declared as data.
 
     Attributes:
-        name: ``<group>-<what>``.
+        name: ``<group>-<what>``, or the group's own name where the group is one preset.
         group: the paper or chapter (``prosocial reproduce <group>``).
         description: one line.
         config: the default config.

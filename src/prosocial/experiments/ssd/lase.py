@@ -4,7 +4,8 @@
 * ``lase-games``: LASE against its baselines on four sequential games
   (:mod:`prosocial.experiments.ssd.lase_games`).
 * ``lase-extended``: the same on larger Cleanup and snowdrift maps with six players
-  (:mod:`prosocial.experiments.ssd.lase_games`).
+  (:mod:`prosocial.experiments.ssd.lase_games`), a group of its own (``prosocial
+  reproduce lase-extended``), too slow on 2 cores to join the others.
 * ``lase-adaptation``: a LASE agent's gifts to fixed co-players
   (:mod:`prosocial.experiments.ssd.lase_adaptation`).
 * ``lase-cleanup``: LASE's Cleanup agent by agent, one LASE or GO agent among A2C agents

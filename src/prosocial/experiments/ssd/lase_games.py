@@ -16,7 +16,9 @@ acting learner of LASE, with the same numbers; LIO with its own recipients. The 
 gifts, the others learn with A2C on what they receive; ``go_one`` one GO agent (learning
 from the collective reward) among A2C agents. ``lase-extended`` runs the paper's table of
 the extended games: LASE, IA, LIO, SI and A2C on larger Cleanup and snowdrift maps with
-six players (:mod:`prosocial.experiments.ssd.lase_maps`; the maps are ours).
+six players (:mod:`prosocial.experiments.ssd.lase_maps`; the maps are ours), a group of
+its own: six LASE agents on a 12×12 map are too slow on 2 cores for ``prosocial
+reproduce lase`` to finish in 45 minutes with them.
 
 Scales (``--scale``). The paper's table of settings was not available to us, and neither
 is its scale; the development code trains 100k to 500k episodes.
@@ -362,7 +364,7 @@ PRESET = Preset(
 
 EXTENDED_PRESET = Preset(
     name="lase-extended",
-    group="lase",
+    group="lase-extended",
     description="LASE, IA, LIO, SI, A2C on larger Cleanup and snowdrift (6 players)",
     config=ExtendedConfig(),
     program="ssd",
