@@ -124,16 +124,23 @@ def _init_batch(program: Program, static: Hashable, dyn: Any, inputs: Any) -> An
     return jax.vmap(lambda d, xs: jax.vmap(lambda x: one(d, x))(xs))(dyn, inputs)
 
 
-@partial(jax.jit, static_argnums=(0, 1, 4))
-def _advance_batch(program: Program, static: Hashable, dyn: Any, state: Any, rows: int):
-    step = partial(program.advance, static)
-    return jax.vmap(lambda d, ss: jax.vmap(lambda s: step(d, s, rows))(ss))(dyn, state)
+def _compiled(program: Program, static: Hashable) -> tuple[Callable, Callable]:
+    """A group's jitted ``advance(dyn, state, rows)`` and ``finish(dyn, state)``.
 
+    Jitted per :class:`Batch`, not once for the module: a module-level jit keeps every
+    group's compiled programs for the life of the process, and ``prosocial reproduce
+    lase`` (34 groups) ran a 24 GiB machine out of memory that way. A batch's programs
+    are freed with it; the compilation cache on disk still serves a second run."""
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _finish_batch(program: Program, static: Hashable, dyn: Any, state: Any) -> dict:
-    one = partial(program.finish, static)
-    return jax.vmap(lambda d, ss: jax.vmap(lambda s: one(d, s))(ss))(dyn, state)
+    def _advance_batch(dyn: Any, state: Any, rows: int):
+        step = partial(program.advance, static)
+        return jax.vmap(lambda d, ss: jax.vmap(lambda s: step(d, s, rows))(ss))(dyn, state)
+
+    def _finish_batch(dyn: Any, state: Any) -> dict:
+        one = partial(program.finish, static)
+        return jax.vmap(lambda d, ss: jax.vmap(lambda s: one(d, s))(ss))(dyn, state)
+
+    return jax.jit(_advance_batch, static_argnums=(2,)), jax.jit(_finish_batch)
 
 
 class Batch:
@@ -159,14 +166,15 @@ class Batch:
         while self.total_rows % chunk:  # every chunk whole: no rows past the end
             chunk -= 1
         self.chunk_rows = chunk
+        self._advance, self._finish = _compiled(program, self.static)
 
     def init(self) -> Any:
         return _init_batch(self.program, self.static, self.dyn, self.inputs)
 
     def advance(self, state: Any, rows: int) -> tuple[Any, dict]:
-        return _advance_batch(self.program, self.static, self.dyn, state, rows)
+        return self._advance(self.dyn, state, rows)
 
     def finish(self, state: Any) -> dict:
         if self.program.finish is None:
             return {}
-        return _finish_batch(self.program, self.static, self.dyn, state)
+        return self._finish(self.dyn, state)
