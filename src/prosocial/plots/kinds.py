@@ -33,7 +33,8 @@ def curves(run_dir: Path, fig_spec: dict) -> Path:
     panels = spec["panels"]
     ncols = min(len(panels), spec.get("columns", 3))
     nrows = math.ceil(len(panels) / ncols)
-    with figure(figsize=(3.6 * ncols, 2.9 * nrows + 0.4)) as fig:
+    # at least two panels wide: one panel's width cuts the title and a 4-column legend
+    with figure(figsize=(max(3.6 * ncols, 7.2), 2.9 * nrows + 0.4)) as fig:
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).reshape(-1)
         for ax, panel in zip(axes, panels, strict=False):
             limits = tuple(panel.get("ylim") or (-np.inf, np.inf))
