@@ -41,7 +41,7 @@ The evaluation's equality on the games' own rewards is printed beside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -362,17 +362,12 @@ PRESET = Preset(
     analyses=(Analysis("against_a2c", against_a2c),),
 )
 
-EXTENDED_PRESET = Preset(
+EXTENDED_PRESET = replace(
+    PRESET,
     name="lase-extended",
     group="lase-extended",
     description="LASE, IA, LIO, SI, A2C on larger Cleanup and snowdrift (6 players)",
     config=ExtendedConfig(),
-    program="ssd",
-    cells=cells,
-    finals=FINALS,
-    tables=tables,
-    figures=figures,
-    analyses=(Analysis("against_a2c", against_a2c),),
 )
 
 __all__ = [
