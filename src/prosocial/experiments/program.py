@@ -16,7 +16,7 @@ followed by a scan of ``m`` rows is the scan of ``k + m`` rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 import jax
@@ -124,13 +124,16 @@ def _init_batch(program: Program, static: Hashable, dyn: Any, inputs: Any) -> An
     return jax.vmap(lambda d, xs: jax.vmap(lambda x: one(d, x))(xs))(dyn, inputs)
 
 
+@lru_cache(maxsize=4)
 def _compiled(program: Program, static: Hashable) -> tuple[Callable, Callable]:
     """A group's jitted ``advance(dyn, state, rows)`` and ``finish(dyn, state)``.
 
-    Jitted per :class:`Batch`, not once for the module: a module-level jit keeps every
-    group's compiled programs for the life of the process, and ``prosocial reproduce
-    lase`` (34 groups) ran a 24 GiB machine out of memory that way. A batch's programs
-    are freed with it; the compilation cache on disk still serves a second run."""
+    Jitted per group, the last few kept: a module-level jit keeps every group's compiled
+    programs for the life of the process, and ``prosocial reproduce lase`` (34 groups)
+    ran a 24 GiB machine out of memory that way. A group's programs are freed once its
+    batch is gone and four other groups have compiled since; batches of the same
+    program and static part (tests, repeated runs) share them, and the compilation cache
+    on disk still serves a second run."""
 
     def _advance_batch(dyn: Any, state: Any, rows: int):
         step = partial(program.advance, static)
