@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from prosocial.envs.core import Environment
@@ -50,6 +51,11 @@ from prosocial.learners.lio import IncentiveNet
 from prosocial.learners.networks import Network
 from prosocial.learners.recipients import episode_data, make_recipients
 
+ESTIMATES = ("sampled", "exact")
+"""How the learners' step sees the planner's transfers (:func:`amd`)."""
+MAX_JOINT_ACTIONS = 1024
+"""The most joint actions the exact expectation sums over at every step."""
+
 
 def joint_view(obs: jax.Array, grid: bool) -> jax.Array:
     """Every agent's observation in one: ``(n, ..., H, W, C) -> (..., H, W, n·C)`` for grid
@@ -59,6 +65,31 @@ def joint_view(obs: jax.Array, grid: bool) -> jax.Array:
         return moved.reshape(*moved.shape[:-2], -1)
     flat = obs.reshape(*obs.shape[: obs.ndim - 1], -1)
     return jnp.moveaxis(flat, 0, -2).reshape(*flat.shape[1:-1], -1)
+
+
+def joint_actions(n: int, n_actions: int) -> np.ndarray:
+    """``(|A|ⁿ, n)``: every joint action, in the row-major order of an ``(|A|,)*n`` array
+    (agent 0's action changes slowest)."""
+    return np.indices((n_actions,) * n).reshape(n, -1).T
+
+
+def expected_transfers(table: jax.Array, probs: jax.Array) -> jax.Array:
+    """qⁱ(a) = Σ_{a⁻ⁱ} Π_{k≠i} πᵏ(aᵏ) r_i(a, a⁻ⁱ): what agent ``i`` gets in expectation
+    for each of its actions when the others act from their policies.
+
+    ``table``: ``(|A|,)*n + (..., n)``, agent ``i``'s transfer at every joint action;
+    ``probs``: ``(n, ..., |A|)``, every agent's policy. Returns ``(n, ..., |A|)``.
+    """
+    n = probs.shape[0]
+    if n > 10:
+        raise ConfigError("n_agents", f"{n}; the exact expectation handles at most 10 agents")
+    axes = "abcdefghij"[:n]
+    out = []
+    for i in range(n):
+        others = [k for k in range(n) if k != i]
+        spec = f"{axes}...," + ",".join(f"...{axes[k]}" for k in others) + f"->...{axes[i]}"
+        out.append(jnp.einsum(spec, table[..., i], *(probs[k] for k in others)))
+    return jnp.stack(out)
 
 
 def discounted_sum(rewards: jax.Array, dones: jax.Array, gamma) -> jax.Array:
@@ -89,6 +120,8 @@ def amd(
     reg_coeff=1e-4,
     revenue_neutral=0.0,
     planner_until=1e12,
+    estimate: str = "sampled",
+    welfare_gamma=None,
     tau=0.01,
     eps_start=0.5,
     eps_end=0.05,
@@ -99,9 +132,16 @@ def amd(
 
     ``lr``: the learners' step β; ``lr_reward``: the planner's Adam step; ``r_max``: the
     bound ``c`` of a transfer; ``reg_coeff``: the cost weight α; ``revenue_neutral``: 1 to
-    centre the transfers; ``planner_until``: the iterations during which the planner pays.
+    centre the transfers; ``planner_until``: the iterations during which the planner pays;
+    ``estimate``: how the learners' step sees the transfers, ``sampled`` (at the actions
+    taken) or ``exact`` (their expectation over the joint action, ``|A|ⁿ`` planner calls
+    per step); ``welfare_gamma``: the discount of the welfare the planner scores on the
+    fresh episodes (None: ``gamma``; 0: the welfare of each step alone, as the authors'
+    Coin Game code scores the collective reward of the step it pays for).
     """
     del unused
+    if estimate not in ESTIMATES:
+        raise ConfigError("planner_estimate", f"{estimate!r}; choose from {', '.join(ESTIMATES)}")
     if env is None:
         raise ConfigError("algo", "amd plays its look-ahead episodes itself: pass env=")
     if shared:
@@ -110,6 +150,14 @@ def amd(
     obs_shape = tuple(env.observation_space(env.params).shape)
     grid = network.config.torso == "cnn"
     planner = IncentiveNet(network.config, n, len(obs_shape))
+    exact = estimate == "exact"
+    if exact and n_actions**n > MAX_JOINT_ACTIONS:
+        raise ConfigError(
+            "planner_estimate",
+            f"'exact' sums over {n_actions}^{n} = {n_actions**n} joint actions per step "
+            f"(at most {MAX_JOINT_ACTIONS}): use 'sampled'",
+        )
+    joint = jax.nn.one_hot(joint_actions(n, n_actions), n_actions).reshape(-1, n * n_actions)
     adam = optax.scale_by_adam(eps=1e-5)
 
     def eps(state):
@@ -135,6 +183,22 @@ def amd(
         out = out - revenue_neutral * jnp.mean(out, axis=-1, keepdims=True)
         return on * jnp.moveaxis(out, -1, 0)
 
+    def priced(p, obs, probs, on):
+        """``(n, T, E, A)``: qⁱ_t(a) = Σ_{a⁻ⁱ} Π_{k≠i} π̃ᵏ(aᵏ) r_p,i(s_t, (a, a⁻ⁱ)), what
+        agent ``i`` is paid in expectation for each of its actions (the others' policies
+        ``probs (n, T, E, A)`` held fixed)."""
+        view = joint_view(obs, grid)  # (T, E, ...)
+        lead = view.shape[:2]
+
+        def table_of(hot):
+            out = planner.apply(p, view, jnp.broadcast_to(hot, (*lead, hot.shape[-1])))
+            return 2.0 * r_max * (out - 0.5)  # (T, E, n)
+
+        table = jax.lax.map(table_of, joint)  # (|A|ⁿ, T, E, n)
+        table = table - revenue_neutral * jnp.mean(table, axis=-1, keepdims=True)
+        table = on * table.reshape(*(n_actions,) * n, *lead, n)
+        return expected_transfers(table, jax.lax.stop_gradient(probs))
+
     def update(state: LearnerState, rollout: Rollout, key):
         epsilon = eps(state)
         steps_t, envs = rollout.actions.shape[:2]
@@ -147,20 +211,33 @@ def amd(
         critic, target, crit_opt, value_loss = agents.critic_step(
             state.params, state.opt["critic"], data, crit_carry0, paid
         )
-        policy_loss = agents.policy_loss(theta, data, pol_carry0, paid, epsilon)
-        theta_hat = agents.look_ahead(theta, data, pol_carry0, paid, epsilon)
+        probs = agents.acting_probs(theta, data, pol_carry0, epsilon) if exact else None
+
+        def bonuses(p):
+            """What the learners' step sees of the planner ``p``: the transfers at the
+            actions taken (in δ), or none there and every action priced exactly."""
+            if exact:
+                return jnp.zeros_like(paid), priced(p, data["obs"], probs, on)
+            return transfers(p, data["obs"], rollout.actions, on), None
+
+        bonus, priced_now = bonuses(p)
+        policy_loss = agents.policy_loss(theta, data, pol_carry0, bonus, epsilon, priced_now)
+        theta_hat = agents.look_ahead(theta, data, pol_carry0, bonus, epsilon, priced_now)
 
         playing = state._replace(params={**state.params, "policy": theta_hat, "critic": critic})
         new = agents.play(agents.act, playing, key, envs, steps_t)
         fresh = episode_data(new, n)
         welfare = discounted_sum(
-            jnp.sum(fresh["rewards"], axis=0), fresh["dones"][0], gamma
+            jnp.sum(fresh["rewards"], axis=0),
+            fresh["dones"][0],
+            gamma if welfare_gamma is None else welfare_gamma,
         )  # (T, E)
         advantage = jax.lax.stop_gradient(welfare - jnp.mean(welfare, axis=1, keepdims=True))
 
         def planner_loss(p):
             pay = transfers(p, data["obs"], rollout.actions, on)
-            theta_new = agents.look_ahead(theta, data, pol_carry0, pay, epsilon)
+            bonus, priced_p = bonuses(p)
+            theta_new = agents.look_ahead(theta, data, pol_carry0, bonus, epsilon, priced_p)
             logp = agents.log_probs(theta_new, new)  # (n, T, E)
             gain = jnp.sum(logp * advantage[None]) / envs
             cost = jnp.sum(jnp.sqrt(jnp.sum(pay**2, axis=0) + 1e-12)) / envs

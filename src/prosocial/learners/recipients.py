@@ -15,7 +15,15 @@ parameters), one iteration on whole episodes τ is
       θ̂ⁱ = θⁱ − β ∇_θⁱ [ −Σ_t log π̃_θⁱ(aⁱ_t | oⁱ_t) δⁱ_t − c_H Σ_t H(π̃_θⁱ(· | oⁱ_t)) ],
       δⁱ_t = rⁱ_t + bⁱ_t + γ (1 − d_t) Vⁱ(o_{t+1}) − Vⁱ(o_t),
 
-  sums over an episode's steps, averaged over the parallel environments;
+  sums over an episode's steps, averaged over the parallel environments; where the
+  giver can price every action (``action_bonus``: ``qⁱ_t(a)``, the extra reward agent
+  ``i`` would get for each of its actions at step ``t``), the sampled ``bⁱ_t`` leaves δ
+  and its expectation under the acting policy enters exactly,
+
+      −Σ_t log π̃(aⁱ_t | oⁱ_t) δⁱ_t  →  −Σ_t [log π̃(aⁱ_t | oⁱ_t) δⁱ_t + Σ_a π̃(a | oⁱ_t) qⁱ_t(a)],
+
+  the same gradient in expectation (E_a[∇ log π̃(a) q(a)] = ∇ Σ_a π̃(a) q(a)) without the
+  noise of the sampled action;
 * fresh episodes τ̂ played with θ̂, on which the giver scores the step.
 
 Source: the actor-critic version of LIO (Yang et al. 2020, NeurIPS; github
@@ -67,6 +75,7 @@ class Recipients(NamedTuple):
     look_ahead: Callable
     play: Callable
     log_probs: Callable
+    acting_probs: Callable
 
 
 def episode_data(rollout: Rollout, n: int) -> dict:
@@ -141,28 +150,39 @@ def make_recipients(
         target = jax.tree.map(lambda t, p: tau * p + (1.0 - tau) * t, params["target"], critic)
         return critic, target, opt, losses
 
-    def agent_loss(theta, data, carry, bonus, epsilon):
+    def agent_loss(theta, data, carry, bonus, epsilon, action_bonus=None):
         _, logits, _ = network.apply(theta, carry, data["obs"], data["resets"])
         logp_all = mixture_log_probs(logits, epsilon)
         logp = jnp.take_along_axis(logp_all, data["actions"][..., None], -1)[..., 0]
         delta = td_errors(
             data["rewards"] + bonus, data["values"], data["dones"], data["last_value"], gamma
         )
-        ent = -jnp.sum(jnp.exp(logp_all) * logp_all, axis=-1)
-        envs = logp.shape[1]
-        return (lookahead.policy_gradient_loss(logp, delta) - ent_coef * jnp.sum(ent)) / envs
+        probs = jnp.exp(logp_all)
+        ent = -jnp.sum(probs * logp_all, axis=-1)
+        loss = lookahead.policy_gradient_loss(logp, delta) - ent_coef * jnp.sum(ent)
+        if action_bonus is not None:
+            loss = loss - jnp.sum(probs * action_bonus)
+        return loss / logp.shape[1]
 
-    def policy_loss(theta, data, carry, bonus, epsilon):
-        """Every agent's actor loss ``(n,)``."""
-        return jax.vmap(agent_loss, in_axes=(0, 0, 0, 0, None))(theta, data, carry, bonus, epsilon)
+    def policy_loss(theta, data, carry, bonus, epsilon, action_bonus=None):
+        """Every agent's actor loss ``(n,)``; ``action_bonus (n, T, E, A)`` or None."""
+        return jax.vmap(agent_loss, in_axes=(0, 0, 0, 0, None, 0))(
+            theta, data, carry, bonus, epsilon, action_bonus
+        )
 
-    def look_ahead(theta, data, carry, bonus, epsilon):
-        """θ̂ for every agent, differentiable in ``bonus (n, T, E)``."""
+    def look_ahead(theta, data, carry, bonus, epsilon, action_bonus=None):
+        """θ̂ for every agent, differentiable in ``bonus (n, T, E)`` and in
+        ``action_bonus (n, T, E, A)`` (None: no exactly priced actions)."""
 
-        def one(th, d, c, b):
-            return lookahead.step(agent_loss, th, lr, d, c, b, epsilon)
+        def one(th, d, c, b, q):
+            return lookahead.step(agent_loss, th, lr, d, c, b, epsilon, q)
 
-        return jax.vmap(one)(theta, data, carry, bonus)
+        return jax.vmap(one)(theta, data, carry, bonus, action_bonus)
+
+    def acting_probs(theta, data, carry, epsilon):
+        """``(n, T, E, A)``: every agent's acting policy π̃ at the episodes' views."""
+        _, logits, _ = apply_n(theta, carry, data["obs"], data["resets"])
+        return jnp.exp(mixture_log_probs(logits, epsilon))
 
     def play_fresh(learner_act, state: LearnerState, key, envs: int, steps: int) -> Rollout:
         """``envs`` fresh episodes of ``steps`` steps with ``state``'s parameters."""
@@ -187,6 +207,7 @@ def make_recipients(
         look_ahead,
         play_fresh,
         log_probs,
+        acting_probs,
     )
 
 

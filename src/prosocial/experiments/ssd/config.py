@@ -29,6 +29,8 @@ from prosocial.errors import ConfigError, UnknownNameError
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.ssd.pairs import parse_pairs, parse_wrapper
 from prosocial.learners.adjusted import ACCEPTED as ADJUSTMENTS
+from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
+from prosocial.learners.amd import MAX_JOINT_ACTIONS
 from prosocial.learners.lase import COPLAYER_MODELS
 from prosocial.learners.lio import watched_indices
 from prosocial.learners.networks import MEMORIES, NetworkConfig
@@ -183,6 +185,18 @@ class SSDConfig(Config):
         choices=("learners", *BOT_NAMES),
     )
     revenue_neutral: bool = option(False, "AMD: centre the transfers (they sum to zero)")
+    planner_estimate: str = option(
+        "sampled",
+        "AMD: the learners' step sees the transfers at the actions taken (sampled) or "
+        "their expectation over the joint action (exact)",
+        choices=AMD_ESTIMATES,
+    )
+    planner_gamma: float | None = option(
+        None,
+        "AMD: discount of the welfare the planner scores (none: gamma; 0: each step's own)",
+        low=0.0,
+        high=1.0,
+    )
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
     )
@@ -263,6 +277,18 @@ class SSDConfig(Config):
                 "adjustment" if self.adjustment != "aga" else "adjust_coef",
                 f"only adjusted_ppo adjusts its gradients, not {self.algo}",
             )
+        if self.algo != "amd":
+            for name, default in (("planner_estimate", "sampled"), ("planner_gamma", None)):
+                if getattr(self, name) != default:
+                    raise ConfigError(name, f"only amd has a planner, not {self.algo}")
+        elif self.planner_estimate == "exact":
+            joint = int(env.action_space(env.params).n) ** env.num_agents()
+            if joint > MAX_JOINT_ACTIONS:
+                raise ConfigError(
+                    "planner_estimate",
+                    f"'exact' sums over {joint} joint actions of {self.env} per step "
+                    f"(at most {MAX_JOINT_ACTIONS}): use 'sampled'",
+                )
         if self.algo == "adjusted_ppo" and self.shared:
             raise ConfigError("shared", "adjusted_ppo gives every agent its own policy")
         if self.algo in ("a2c", "influence", "lase", *LOOK_AHEAD) and self.eps_end > self.eps_start:
@@ -339,6 +365,7 @@ class SSDConfig(Config):
             "adjust_coef": self.adjust_coef,
             "revenue_neutral": float(self.revenue_neutral),
             "planner_until": float(1e12 if self.planner_until is None else self.planner_until),
+            "planner_gamma": self.gamma if self.planner_gamma is None else self.planner_gamma,
             "ia_alpha": self.ia_alpha if self.reward == "inequity_aversion" else 0.0,
             "ia_beta": self.ia_beta if self.reward == "inequity_aversion" else 0.0,
             "svo_angle": math.radians(self.svo_angle) if self.reward == "svo" else 0.0,
@@ -380,6 +407,7 @@ DATA_FIELDS = (
     "adjust_coef",
     "revenue_neutral",
     "planner_until",
+    "planner_gamma",
     "seed",
     "reward",
     "ia_alpha",

@@ -118,8 +118,12 @@ def build(static: SSDConfig, dyn: dict):
         names = ("eps_start", "eps_end", "eps_div", "lr_v", "lr_reward", "r_max", "reg_coeff")
         names += ("tau", "revenue_neutral", "planner_until") if static.algo == "amd" else ("tau",)
         extra = {"env": env, **{k: dyn[k] for k in names}}
+        if static.algo == "amd":
+            extra["welfare_gamma"] = dyn["planner_gamma"]
         if static.algo == "lio":
             extra["watched"] = static.watched
+        else:
+            extra["estimate"] = static.planner_estimate
     elif static.algo == "lase":
         names = ("eps_start", "eps_end", "eps_div", "lr_sr", "lr_pt", "pt_delta")
         extra = {"env": env, "perspective": static.perspective, **{k: dyn[k] for k in names}}

@@ -8,8 +8,12 @@ social influence against A2C, and the adaptive-mechanism-design planner in the C
 * ``amd-coin-game``: adaptive mechanism design in the 2-player Coin Game (thesis §4.3.1;
   the planner as a network, :mod:`prosocial.learners.amd`), with the planner, without it
   (the same learners, planner off from the start) and turned off half-way through a run
-  twice as long, as chapter 4 reports for matrix games. The authors' Coin Game code
-  plays 20-step episodes on the 3×3 board with c = 1; no results were published.
+  twice as long, as chapter 4 reports for matrix games, and with the planner seen by the
+  learners' step through sampled actions beside its exact expectation over the joint
+  action. The authors' Coin Game code plays 20-step episodes on the 3×3 board with
+  c = 1; no results were published. The learners' step, the planner's step, the batch
+  and the welfare scored per step (discount 0, as the authors' code scores the step's
+  collective reward) are prosocial's choices, from the sweep in docs/ssd.md.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from prosocial.experiments.spec import (
 )
 from prosocial.experiments.ssd.config import SSDConfig
 from prosocial.experiments.ssd.tables import GAMES, curve_figures, scale_note
+from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
 
 COLORS = {"influence": "tab:cyan", "a2c": "tab:gray"}
-COIN_COLORS = ("tab:red", "tab:gray", "tab:orange")
+COIN_COLORS = ("tab:red", "tab:purple", "tab:gray", "tab:orange")
 _INFLUENCE = fin.last("learner/influence", "mean")
 FINALS = {
     "collective_return": fin.last("social/collective_return"),
@@ -49,10 +54,18 @@ class CoinConfig(Config):
     """Adaptive mechanism design in the Coin Game (module docstring)."""
 
     updates: int = option(500, "iterations with the planner", low=1, high=10**7)
-    num_envs: int = option(16, "episodes per iteration", low=1, high=65536)
-    lr: float = option(1e-2, "the learners' policy step", low=0.0, strict=True, high=1.0)
-    lr_planner: float = option(
-        1e-3, "the planner's Adam step (authors: 0.01/3 × 2000, rescaled)", low=0.0, high=1.0
+    num_envs: int = option(64, "episodes per iteration", low=1, high=65536)
+    lr: float = option(0.1, "the learners' policy step", low=0.0, strict=True, high=1.0)
+    lr_planner: float = option(3e-3, "the planner's Adam step", low=0.0, high=1.0)
+    estimate: str = option(
+        "exact",
+        "how the learners' step sees the transfers in 'with' and 'off': exact (expected "
+        "over the joint action) or sampled (at the actions taken); 'sampled' is always run "
+        "beside",
+        choices=AMD_ESTIMATES,
+    )
+    planner_gamma: float = option(
+        0.0, "discount of the welfare the planner scores (0: each step's own)", low=0.0, high=1.0
     )
     max_transfer: float = option(1.0, "the transfer bound c (authors: 1)", low=0.0, high=1e3)
     cost: float = option(1e-4, "the cost weight α (authors: 1e-8, normalised)", low=0.0, high=1e3)
@@ -67,13 +80,14 @@ class CoinConfig(Config):
 
 COIN_MODES = {
     "with": "with the planner",
+    "sampled": "with the planner, sampled estimate",
     "without": "without the planner",
     "off": "planner off half-way",
 }
 
 
 def _coin_cells(cfg: CoinConfig) -> list[Cell]:
-    def config(updates: int, until: int | None) -> SSDConfig:
+    def config(updates: int, until: int | None, estimate: str = cfg.estimate) -> SSDConfig:
         return SSDConfig(
             env="coin_game",
             env_options=("max_steps=20",),
@@ -91,6 +105,8 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
             reg_coeff=cfg.cost,
             revenue_neutral=cfg.revenue_neutral,
             planner_until=until,
+            planner_estimate=estimate,
+            planner_gamma=cfg.planner_gamma,
             eps_div=200.0,
             seeds=cfg.seeds,
             seed=cfg.seed,
@@ -98,7 +114,8 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
 
     runs = {
         "with": config(cfg.updates, None),
-        "without": config(cfg.updates, 0),
+        "sampled": config(cfg.updates, None, "sampled"),
+        "without": config(cfg.updates, 0, "sampled"),  # no planner: the same learners
         "off": config(2 * cfg.updates, cfg.updates),
     }
     return [Cell(f"coin_game/{m}", runs[m], {"mode": COIN_MODES[m], "mode_key": m}) for m in runs]
@@ -133,7 +150,10 @@ def _coin_tables(cfg: CoinConfig) -> list[Table]:
             notes=(
                 f"{cfg.updates} iterations of {cfg.num_envs} episodes ({2 * cfg.updates} for "
                 "'planner off half-way', the planner paying in the first half), "
-                f"{cfg.seeds} seeds; evaluation after the last iteration without exploration "
+                f"{cfg.seeds} seeds; learners' step {cfg.lr:g}, planner's Adam step "
+                f"{cfg.lr_planner:g}, c = {cfg.max_transfer:g}, α = {cfg.cost:g}, the "
+                f"{cfg.estimate} estimate (sampled in its own row), welfare discount "
+                f"{cfg.planner_gamma:g}; evaluation after the last iteration without exploration "
                 "or transfers; spending is Σ_t Σ_i |r_p,i| per training episode averaged over "
                 "the run's rows with the planner on.",
             ),
