@@ -25,6 +25,7 @@ _GAME_MODULES = (
     "cleanup",
     "harvest",
     "cleanup_lase",
+    "smax",
 )
 
 
