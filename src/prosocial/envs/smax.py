@@ -11,12 +11,12 @@ engine-free re-implementation of SMAC in JAX, against SMAX's scripted heuristic 
 
 **The team.** SMAX has marines (``m``), marauders (``M``), stalkers (``s``), zealots
 (``Z``), zerglings (``z``) and hydralisks (``h``), and no medivac: no SMAX unit heals.
-The stand-in for each medivac is a stalker (``s``), the closest SMAX unit in health (160
-against the medivac's 150) and the unit that changes the team's firepower least when it
-replaces a non-attacking healer: it is the only one whose cooldown (1.87) keeps its damage
-rate (7 per second) near a marine's. So the default teams are ``7m2M1s`` against
-``8m3M1s``; any team of SMAX's units is a parameter (``allies``, ``enemies``, a count
-before each unit's letter).
+The stand-in for each medivac is a stalker (``s``): of SMAX's ranged units it is the
+closest to the medivac in health (160 against 150; the zealot has 150 but fights in melee),
+and of all SMAX units it deals the least damage per second (13 every 1.87 s, 7 per second
+against a marine's 15), so it changes the team's firepower least where the original unit
+deals none. The default teams are ``7m2M1s`` against ``8m3M1s``; any team of SMAX's units
+is a parameter (``allies``, ``enemies``, a count before each unit's letter).
 
 **The selfish reward** (prosocial's; the paper's is unknown). With ``e_ij^t`` the damage
 unit ``i`` deals enemy ``j`` during step ``t``, ``H_j`` that enemy's full health, ``m``

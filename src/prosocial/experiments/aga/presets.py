@@ -16,7 +16,7 @@ import numpy as np
 
 from prosocial.errors import ConfigError
 from prosocial.experiments import finals as fin
-from prosocial.experiments.aga import analyses, deep, figures, lola
+from prosocial.experiments.aga import analyses, deep, figures, lola, smax
 from prosocial.experiments.aga.program import COEFFICIENT, AdjustConfig, radians
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.spec import Analysis, Cell, Column, Preset, Table, register
@@ -272,6 +272,7 @@ def _toy_tables(cfg: ToyGameConfig):
 def register_all() -> None:
     """Register the AgA presets (the exact games here, the deep policies in :mod:`deep`)."""
     deep.register_all()
+    smax.register_all()
     register(
         Preset(
             name="aga-public-goods",
