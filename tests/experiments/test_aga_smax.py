@@ -42,8 +42,10 @@ def test_the_jaxmarl_scale_is_its_ippo_setting():
     ("kwargs", "field"),
     [
         ({"log_every": 7}, "log_every"),  # 7 does not divide the 300 updates
-        ({"allies": "7q"}, "smax_selfish.allies"),
-        ({"enemies": "0m"}, "smax_selfish.enemies"),
+        ({"allies": "7q"}, "allies"),
+        ({"allies": "1m"}, "allies"),
+        ({"enemies": "0m"}, "enemies"),
+        ({"enemies": "65m"}, "enemies"),
         ({"methods": ("sga",)}, "methods"),
     ],
 )

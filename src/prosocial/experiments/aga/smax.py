@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from prosocial.envs.smax import parse_team
 from prosocial.errors import ConfigError
 from prosocial.experiments import finals as fin
 from prosocial.experiments.aga.deep import METHODS
@@ -75,7 +76,15 @@ class SMAXConfig(Config):
                 "log_every",
                 f"{s['log_every']} does not divide updates={s['updates']}; accepted: a divisor",
             )
-        SSDConfig(env="smax_selfish", env_options=self.env_options())  # checks the teams
+        # the teams, without importing JaxMARL (registering the preset builds this config)
+        for field in ("allies", "enemies"):
+            try:
+                size = len(parse_team(getattr(self, field)))
+            except ValueError as err:
+                raise ConfigError(field, str(err)) from None
+            low = 2 if field == "allies" else 1  # a team of one is no social dilemma
+            if not low <= size <= 64:
+                raise ConfigError(field, f"{size} units; accepted: {low}..64")
 
     def env_options(self) -> tuple[str, ...]:
         return (f"allies={self.allies}", f"enemies={self.enemies}")
