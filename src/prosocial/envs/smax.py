@@ -148,10 +148,9 @@ def _jaxmarl_smax():
         sys.__stderr__ = sys.stderr
         from jaxmarl.environments.smax import smax_env
         from jaxmarl.environments.smax.heuristic_enemy_smax_env import HeuristicEnemySMAX
-    except ImportError as err:
+    except ImportError:
         raise ConfigError(
-            "env",
-            f"smax_selfish needs JaxMARL ({err.name} is missing): pip install 'prosocial[smax]'",
+            "env", "smax_selfish needs JaxMARL: pip install 'prosocial[smax]'"
         ) from None
     finally:
         sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__ = held
