@@ -146,7 +146,17 @@ def first_states(env, seed: int, batch: int = BATCH):
 # ------------------------------------------------------------------ every game, every bot
 
 
-@pytest.mark.parametrize("name", envs.names())
+NO_BOTS = {"smax_selfish"}
+"""Games without scripted bots: cooperating or defecting is not one action there."""
+
+
+@pytest.mark.parametrize("name", sorted(NO_BOTS))
+def test_games_without_bots_refuse_them_by_name(name):
+    with pytest.raises(ConfigError, match=rf"no scripted bots for environment '{name}'"):
+        make_bot("cooperate", envs.make(name))
+
+
+@pytest.mark.parametrize("name", [n for n in envs.names() if n not in NO_BOTS])
 def test_every_bot_jits_vmaps_and_stays_in_the_action_space(name):
     if name in STEPS:
         # the rollout jits the bots vmapped over the agents and over 5 teams x 8
