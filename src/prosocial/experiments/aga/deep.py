@@ -89,6 +89,20 @@ SCALES = {
 }  # fmt: skip
 
 
+def scale_settings(scales: dict, config) -> dict:
+    """The settings of ``config.scale`` with the config's ``updates`` and ``log_every`` in
+    place of the scale's where given; ``log_every`` must divide ``updates``."""
+    s = dict(scales[config.scale])
+    s["updates"] = config.updates or s["updates"]
+    s["log_every"] = config.log_every or s["log_every"]
+    if s["updates"] % s["log_every"]:
+        raise ConfigError(
+            "log_every",
+            f"{s['log_every']} does not divide updates={s['updates']}; accepted: a divisor",
+        )
+    return s
+
+
 @dataclass(frozen=True)
 class DeepConfig(Config):
     """AgA and its baselines on Harvest and Cleanup (module docstring)."""
@@ -113,18 +127,10 @@ class DeepConfig(Config):
     seed: int = seed_option()
 
     def settings(self) -> dict:
-        s = dict(SCALES[self.scale])
-        s["updates"] = self.updates or s["updates"]
-        s["log_every"] = self.log_every or s["log_every"]
-        return s
+        return scale_settings(SCALES, self)
 
     def check(self) -> None:
-        s = self.settings()
-        if s["updates"] % s["log_every"]:
-            raise ConfigError(
-                "log_every",
-                f"{s['log_every']} does not divide updates={s['updates']}; accepted: a divisor",
-            )
+        self.settings()
 
 
 def cell_config(cfg: DeepConfig, game: str, method: str, lam: float | None) -> SSDConfig:

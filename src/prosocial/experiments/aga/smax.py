@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from prosocial.envs.smax import parse_team
 from prosocial.errors import ConfigError
 from prosocial.experiments import finals as fin
-from prosocial.experiments.aga.deep import METHODS
+from prosocial.experiments.aga.deep import METHODS, scale_settings
 from prosocial.experiments.fields import Config, option, seed_option, seeds_option
 from prosocial.experiments.spec import Cell, Column, Figure, Preset, Table, register
 from prosocial.experiments.ssd import program as _program  # noqa: F401  (registers "ssd")
@@ -64,18 +64,10 @@ class SMAXConfig(Config):
     seed: int = seed_option()
 
     def settings(self) -> dict:
-        s = dict(SCALES[self.scale])
-        s["updates"] = self.updates or s["updates"]
-        s["log_every"] = self.log_every or s["log_every"]
-        return s
+        return scale_settings(SCALES, self)
 
     def check(self) -> None:
-        s = self.settings()
-        if s["updates"] % s["log_every"]:
-            raise ConfigError(
-                "log_every",
-                f"{s['log_every']} does not divide updates={s['updates']}; accepted: a divisor",
-            )
+        self.settings()
         # the teams, without importing JaxMARL (registering the preset builds this config)
         for field in ("allies", "enemies"):
             try:
