@@ -107,6 +107,29 @@ def test_collective_reward_on_the_coin_game_sums_a_wrong_colour_pickup():
     np.testing.assert_allclose(rewards, [-1.0, -1.0])
 
 
+@pytest.mark.parametrize(
+    ("colour", "c", "want"), [(0, 1.5, [-2.0, -0.5]), (1, [0.5, 2.0], [0.0, 3.0])]
+)
+def test_pickup_transfers_fine_a_wrong_colour_pickup_and_pay_an_own_one(colour, c, want):
+    from prosocial.envs.coin_game import CoinGameState
+
+    env = wrappers.pickup_transfers(envs.make("coin_game"), c=c)
+    state = CoinGameState(
+        jnp.array([[2, 2], [1, 1]]), jnp.array([[0, 1]]), jnp.array([colour]), jnp.array(0)
+    )
+    _, _, rewards, *_, info = jax.jit(env.step)(jax.random.PRNGKey(0), state, jnp.array([2, 0]))
+    game = [-2.0, 1.0] if colour == 0 else [0.0, 1.0]  # agent 1 steps onto the coin
+    np.testing.assert_allclose(info["reward/extrinsic"], game)
+    np.testing.assert_allclose(rewards, want)
+
+
+def test_pickup_transfers_need_a_game_that_counts_coins_and_a_non_negative_c():
+    with pytest.raises(ConfigError, match=r"pickup_transfers\(harvest\)\.env: .*coin/picked"):
+        wrappers.pickup_transfers(envs.make("harvest"))
+    with pytest.raises(ConfigError, match=r"pickup_transfers\(coin_game\)\.c: .*>= 0"):
+        wrappers.pickup_transfers(envs.make("coin_game"), c=-1.0)
+
+
 # r = (2, 0, 1) then (0, 2, 0); γλ = 0.5, α = 2, β = 0.5, N − 1 = 2.
 # step 1: e = (2, 0, 1)
 #   agent 0: envy 0, guilt (2−0)+(2−1) = 3  → 2 − 0 − 0.5·3/2 = 1.25

@@ -1,6 +1,7 @@
-"""The planner of adaptive mechanism design on sequential games: the exact expectation
-of its transfers over the joint action, and what the config refuses."""
+"""The planner of adaptive mechanism design on sequential games: the exact expectations
+of its transfers and of the welfare over the joint action, and what the config refuses."""
 
+import dataclasses
 import itertools
 
 import jax
@@ -37,6 +38,59 @@ def test_expected_transfers_match_an_enumeration_of_the_others_actions():
                     weight = weight * probs[k, ..., joint[k]]
             want[i, ..., joint[i]] += weight * table[joint][..., i]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_expected_welfare_matches_an_enumeration_of_the_joint_actions():
+    n, a, lead = 3, 2, (5,)
+    rng = np.random.default_rng(1)
+    table = rng.normal(size=(*lead, a**n))
+    probs = rng.dirichlet(np.ones(a), size=(n, *lead))  # (n, 5, a)
+    got = np.asarray(amd.expected_welfare(jnp.asarray(table), jnp.log(jnp.asarray(probs))))
+    want = np.zeros(lead)
+    for j, joint in enumerate(amd.joint_actions(n, a)):
+        want += np.prod([probs[k, :, joint[k]] for k in range(n)], axis=0) * table[:, j]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_the_exact_welfare_gradient_is_the_score_function_gradient_in_expectation():
+    """∇_θ Σ_a π_θ(a) W(a) = E_{a∼π_θ}[∇_θ log π_θ(a) W(a)] for two softmax players: the
+    exact estimate against 200 000 sampled joint actions (a sign error, a transposed
+    table or a wrong joint order breaks it)."""
+    logits = jnp.asarray([[0.3, -0.4, 0.1], [-0.2, 0.5, 0.0]])  # (agent, action)
+    table = jnp.asarray([1.0, -2.0, 0.5, 3.0, 0.0, -1.0, 2.0, 1.5, -0.5])  # (3 · 3,)
+    exact = jax.grad(lambda z: amd.expected_welfare(table, jax.nn.log_softmax(z)))(logits)
+    samples = jax.random.categorical(jax.random.PRNGKey(0), logits, shape=(200_000, 2))
+    joint = samples[:, 0] * 3 + samples[:, 1]  # agent 0 changes slowest
+
+    def score(z):
+        logp = jax.nn.log_softmax(z)
+        return jnp.mean((logp[0, samples[:, 0]] + logp[1, samples[:, 1]]) * table[joint])
+
+    sampled = jax.grad(score)(logits)
+    np.testing.assert_allclose(np.asarray(exact), np.asarray(sampled), atol=0.02)
+    assert float(jnp.abs(exact).max()) > 0.3
+
+
+def test_the_welfare_table_holds_every_joint_actions_rewards_in_the_coin_game():
+    env = envs.make("coin_game")
+    joint = amd.joint_actions(2, int(env.action_space(env.params).n))
+    scored = jax.jit(amd.with_welfare_table(env, joint).step)
+    every = jax.jit(jax.vmap(env.step, in_axes=(None, None, 0)))
+    key = jax.random.PRNGKey(5)
+    _, state = env.reset(key)
+    spreads = []
+    for _ in range(40):
+        key, k_act, k_step = jax.random.split(key, 3)
+        actions = jax.random.randint(k_act, (2,), 0, int(joint.max()) + 1)
+        _, new, rewards, _, _, info = scored(k_step, state, actions)
+        table = np.asarray(info[amd.WELFARE_TABLE])
+        row = int(np.flatnonzero((joint == np.asarray(actions)).all(axis=1))[0])
+        np.testing.assert_allclose(table[row], float(jnp.sum(rewards)), atol=1e-6)
+        plain = np.asarray(every(k_step, state, jnp.asarray(joint))[2]).sum(axis=1)
+        np.testing.assert_allclose(table, plain, atol=1e-6)
+        spreads.append(np.ptp(table))
+        state = new
+    assert max(spreads) > 0.5  # some states let a joint action pick a coin
 
 
 def _one_step(actions, eps=0.2):
@@ -102,6 +156,10 @@ def test_the_planner_options_are_amd_only_and_exact_needs_few_joint_actions():
         SSDConfig(env="cleanup", algo="amd", planner_estimate="exact")
     with pytest.raises(ConfigError, match="planner_estimate"):
         SSDConfig(algo="amd", planner_estimate="exactly")
+    with pytest.raises(ConfigError, match="planner_welfare"):
+        SSDConfig(algo="ppo", planner_welfare="exact")
+    with pytest.raises(ConfigError, match=r"planner_welfare.*joint actions"):
+        SSDConfig(env="cleanup", algo="amd", planner_welfare="exact")
     SSDConfig(algo="amd", planner_estimate="exact", planner_gamma=0.0)  # the Coin Game: 4²
 
 
@@ -122,6 +180,7 @@ def test_the_exact_estimate_trains_the_planner_in_the_coin_game():
         lr=0.1,
         lr_reward=0.01,
         planner_estimate="exact",
+        planner_welfare="exact",
         planner_gamma=0.0,
         seeds=1,
     )
@@ -129,3 +188,21 @@ def test_the_exact_estimate_trains_the_planner_in_the_coin_game():
     spent = np.asarray(metrics["planner/spending"])
     assert np.all(np.isfinite(spent)) and np.all(spent > 0)
     assert np.all(np.isfinite(np.asarray(metrics["planner/loss"])))
+
+
+def test_the_coin_game_preset_sets_the_fixed_mechanism_beside_the_planner():
+    from prosocial.experiments import presets
+    from prosocial.experiments.spec import CellData
+    from prosocial.experiments.ssd.shaping import planner_spending
+
+    preset = presets().make("amd-coin-game")
+    cfg = dataclasses.replace(preset.config, max_transfer=2.0, welfare="exact")
+    cells = {c.meta["mode_key"]: c for c in preset.cells(cfg)}
+    fixed = cells["fixed"].config
+    assert fixed.wrappers == ("pickup_transfers:c=2.0",) and fixed.planner_until == 0
+    assert cells["with"].config.planner_welfare == "exact"
+    assert cells["without"].config.planner_welfare == "sampled"  # no planner, nothing scored
+    assert cells["with"].config.r_max == 2.0 and not cells["with"].config.wrappers
+    picked = np.array([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [2.0, 2.5]]])  # (seed, row, agent)
+    data = CellData(cells["fixed"], {"coin/picked": picked}, np.arange(2))
+    np.testing.assert_allclose(planner_spending(data), [2.0 * 7.0, 2.0 * 4.5])

@@ -60,6 +60,16 @@ penalises the distance |θ_SVO − θ_i| of the achieved angle θ_i = atan2(r̄_
 whereas this wrapper rewards the projection of (r_i, r̄_{−i}) on the direction θ, which
 is linear in the rewards and needs no angle of a zero reward. θ may be per agent.
 
+Pickup transfers (``pickup_transfers``), a fixed mechanism for games that count coins
+(``coin/picked``, ``coin/own``, as the Coin Game does): a designer who pays every agent
+``c`` for each coin of its own colour it picks up and fines it ``c`` for each of another's,
+
+    r_i' = r_i + c (own_i − (picked_i − own_i)),
+
+the hand-made counterpart, with the same bound c per coin, of the transfers that adaptive
+mechanism design learns (:mod:`prosocial.learners.amd`); it shows what a planner bounded
+by c can achieve at best by paying for pickups alone. c may be per agent (c ≥ 0).
+
 Episode statistics (``episode_statistics``): accumulates over each episode and, on the
 step at which it ends (every agent terminated or truncated), writes the completed
 episode's totals to ``info`` (zeros on every other step, with ``episode/done`` telling
@@ -349,6 +359,55 @@ def social_value_orientation(env: Environment, *, angle: Any = math.pi / 4) -> E
         return state, svo_rewards(rewards, angle).astype(jnp.float32), terminated, truncated, info
 
     return _derive(env, "social_value_orientation", params, init, transition, _inner, _same)
+
+
+# --------------------------------------------------------------------------------------
+# pickup transfers
+
+
+@struct.dataclass
+class PickupTransfersParams(_PassThrough):
+    """The inner game's parameters and the transfer per coin ``c`` (scalar or ``(n,)``)."""
+
+    inner: Any
+    c: Any = 1.0
+
+    def validate(self, env_name: str) -> None:
+        _check(env_name, "c", self.c, self.inner.num_agents, ge=0.0)
+
+
+COIN_COUNTERS = ("coin/picked", "coin/own")
+
+
+@WRAPPERS.register("pickup_transfers")
+def pickup_transfers(env: Environment, *, c: Any = 1.0) -> Environment:
+    """``r_i' = r_i + c (own_i − others_i)`` per step (module docstring); a game that counts
+    coins (``coin/picked``, ``coin/own`` in its ``info``) only."""
+    name = f"pickup_transfers({env.name})"
+    n = _at_least_two(env, "pickup_transfers")
+    state = jax.eval_shape(env.init_fn, jax.random.PRNGKey(0), env.params)
+    step = jax.eval_shape(
+        env.transition_fn, jax.random.PRNGKey(0), state, jnp.zeros((n,), jnp.int32), env.params
+    )
+    missing = [k for k in COIN_COUNTERS if k not in step[4]]
+    require(not missing, name, "env", f"needs a game that counts coins ({', '.join(missing)})")
+    params = PickupTransfersParams(env.params, c)
+    params.validate(name)
+
+    def init(key, params):
+        return env.init_fn(key, params.inner)
+
+    def transition(key, state, actions, params):
+        state, rewards, terminated, truncated, info = env.transition_fn(
+            key, state, actions, params.inner
+        )
+        own = info["coin/own"].astype(jnp.float32)
+        others = info["coin/picked"].astype(jnp.float32) - own
+        paid = jnp.asarray(params.c, jnp.float32) * (own - others)
+        info = _with_extrinsic(info, rewards)
+        return state, (rewards + paid).astype(jnp.float32), terminated, truncated, info
+
+    return _derive(env, "pickup_transfers", params, init, transition, _inner, _same)
 
 
 # --------------------------------------------------------------------------------------

@@ -28,6 +28,17 @@ welfare term is the score-function estimate on new episodes, as LIO estimates a 
 objective. After ``planner_until`` iterations the planner stops paying (the thesis'
 "turning off" runs).
 
+With ``welfare_estimate="exact"`` the step's own welfare leaves the score function and
+enters as its expectation over the joint action at the visited state,
+
+    Σ_t log π_θ̂(â_t | ŝ_t) (Ĝ_t − b_t)  →  Σ_t [log π_θ̂(â_t | ŝ_t) (Ĝ_t − Ŵ_t − b′_t)
+                                                + Σ_a Π_i π_θ̂ⁱ(aⁱ | ôⁱ_t) W(ŝ_t, a)],
+
+with W(s, a) = Σ_i rⁱ(s, a) read from the game's step from ``ŝ_t`` under every joint
+action and b′_t the batch mean of Ĝ_t − Ŵ_t (the expected policy gradient of Ciosek &
+Whiteson 2018, AAAI, for the immediate term: the same gradient in expectation, without
+the noise of the sampled joint action).
+
 Simplifications and choices, named: the learners are LIO's actor-critic recipients
 (plain gradient step on the TD-error actor loss, Adam critic), not the authors' momentum
 optimiser with weight decay and a centralised critic; the welfare's baseline is the batch
@@ -38,12 +49,15 @@ configuration is reproduced in numbers only where it maps: c, α, the step sizes
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
 from prosocial.envs.core import Environment
+from prosocial.envs.wrappers import EXTRINSIC
 from prosocial.errors import ConfigError
 from prosocial.learners import deep
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Rollout
@@ -52,7 +66,10 @@ from prosocial.learners.networks import Network
 from prosocial.learners.recipients import episode_data, make_recipients
 
 ESTIMATES = ("sampled", "exact")
-"""How the learners' step sees the planner's transfers (:func:`amd`)."""
+"""How the learners' step sees the planner's transfers, and how the planner scores the
+welfare of a step (:func:`amd`)."""
+WELFARE_TABLE = "amd/welfare_table"
+"""The info key of :func:`with_welfare_table`."""
 MAX_JOINT_ACTIONS = 1024
 """The most joint actions the exact expectation sums over at every step."""
 
@@ -92,6 +109,37 @@ def expected_transfers(table: jax.Array, probs: jax.Array) -> jax.Array:
     return jnp.stack(out)
 
 
+def with_welfare_table(env: Environment, joint: np.ndarray) -> Environment:
+    """``env`` whose every step also reports ``W(s_t, a) = Σ_i rⁱ(s_t, a)`` for every joint
+    action ``a`` of ``joint (J, n)``: the game's own rewards (extrinsic, where a wrapper
+    shaped them) of the step from the same state with the same key, ``info[WELFARE_TABLE]
+    (J,)``."""
+
+    def transition(key, state, actions, params):
+        out = env.transition_fn(key, state, actions, params)
+
+        def welfare(a):
+            _, rewards, _, _, info = env.transition_fn(key, state, a, params)
+            return jnp.sum(info.get(EXTRINSIC, rewards))
+
+        table = jax.vmap(welfare)(jnp.asarray(joint, jnp.int32))
+        return (*out[:4], {**out[4], WELFARE_TABLE: table})
+
+    return dataclasses.replace(env, transition_fn=transition)
+
+
+def expected_welfare(table: jax.Array, logp: jax.Array) -> jax.Array:
+    """E_{a∼π}[W(a)] = Σ_a Πᵢ πⁱ(aⁱ) W(a), ``table (..., |A|ⁿ)`` in the order of
+    :func:`joint_actions`, ``logp (n, ..., |A|)`` every agent's log-policy; ``(...)``."""
+    n, n_actions = logp.shape[0], logp.shape[-1]
+    if n > 10:
+        raise ConfigError("n_agents", f"{n}; the exact expectation handles at most 10 agents")
+    axes = "abcdefghij"[:n]
+    spec = f"...{axes}," + ",".join(f"...{a}" for a in axes) + "->..."
+    grid = table.reshape(*table.shape[:-1], *(n_actions,) * n)
+    return jnp.einsum(spec, grid, *jnp.exp(logp))
+
+
 def discounted_sum(rewards: jax.Array, dones: jax.Array, gamma) -> jax.Array:
     """G_t = r_t + γ (1 − d_t) G_{t+1} over ``(T, ...)`` with G_T = 0."""
 
@@ -121,6 +169,7 @@ def amd(
     revenue_neutral=0.0,
     planner_until=1e12,
     estimate: str = "sampled",
+    welfare_estimate: str = "sampled",
     welfare_gamma=None,
     tau=0.01,
     eps_start=0.5,
@@ -137,11 +186,16 @@ def amd(
     taken) or ``exact`` (their expectation over the joint action, ``|A|ⁿ`` planner calls
     per step); ``welfare_gamma``: the discount of the welfare the planner scores on the
     fresh episodes (None: ``gamma``; 0: the welfare of each step alone, as the authors'
-    Coin Game code scores the collective reward of the step it pays for).
+    Coin Game code scores the collective reward of the step it pays for);
+    ``welfare_estimate``: how the planner scores the welfare of each fresh step,
+    ``sampled`` (by the score function of the joint action taken) or ``exact`` (its
+    expectation over the joint action under θ̂, from the game's rewards of every joint
+    action at the step's state, ``|A|ⁿ`` game steps per step).
     """
     del unused
-    if estimate not in ESTIMATES:
-        raise ConfigError("planner_estimate", f"{estimate!r}; choose from {', '.join(ESTIMATES)}")
+    for name, value in (("planner_estimate", estimate), ("planner_welfare", welfare_estimate)):
+        if value not in ESTIMATES:
+            raise ConfigError(name, f"{value!r}; choose from {', '.join(ESTIMATES)}")
     if env is None:
         raise ConfigError("algo", "amd plays its look-ahead episodes itself: pass env=")
     if shared:
@@ -151,13 +205,17 @@ def amd(
     grid = network.config.torso == "cnn"
     planner = IncentiveNet(network.config, n, len(obs_shape))
     exact = estimate == "exact"
-    if exact and n_actions**n > MAX_JOINT_ACTIONS:
-        raise ConfigError(
-            "planner_estimate",
-            f"'exact' sums over {n_actions}^{n} = {n_actions**n} joint actions per step "
-            f"(at most {MAX_JOINT_ACTIONS}): use 'sampled'",
-        )
-    joint = jax.nn.one_hot(joint_actions(n, n_actions), n_actions).reshape(-1, n * n_actions)
+    exact_welfare = welfare_estimate == "exact"
+    for name, used in (("planner_estimate", exact), ("planner_welfare", exact_welfare)):
+        if used and n_actions**n > MAX_JOINT_ACTIONS:
+            raise ConfigError(
+                name,
+                f"'exact' sums over {n_actions}^{n} = {n_actions**n} joint actions per step "
+                f"(at most {MAX_JOINT_ACTIONS}): use 'sampled'",
+            )
+    every = joint_actions(n, n_actions)
+    joint = jax.nn.one_hot(every, n_actions).reshape(-1, n * n_actions)
+    scored = with_welfare_table(env, every) if exact_welfare else env
     adam = optax.scale_by_adam(eps=1e-5)
 
     def eps(state):
@@ -225,21 +283,27 @@ def amd(
         theta_hat = agents.look_ahead(theta, data, pol_carry0, bonus, epsilon, priced_now)
 
         playing = state._replace(params={**state.params, "policy": theta_hat, "critic": critic})
-        new = agents.play(agents.act, playing, key, envs, steps_t)
+        new, info = agents.play(agents.act, playing, key, envs, steps_t, scored)
         fresh = episode_data(new, n)
+        now = jnp.sum(fresh["rewards"], axis=0)  # (T, E)
         welfare = discounted_sum(
-            jnp.sum(fresh["rewards"], axis=0),
-            fresh["dones"][0],
-            gamma if welfare_gamma is None else welfare_gamma,
-        )  # (T, E)
+            now, fresh["dones"][0], gamma if welfare_gamma is None else welfare_gamma
+        )
+        if exact_welfare:  # the step's own welfare is scored exactly, the rest sampled
+            welfare = welfare - now
         advantage = jax.lax.stop_gradient(welfare - jnp.mean(welfare, axis=1, keepdims=True))
 
         def planner_loss(p):
             pay = transfers(p, data["obs"], rollout.actions, on)
             bonus, priced_p = bonuses(p)
             theta_new = agents.look_ahead(theta, data, pol_carry0, bonus, epsilon, priced_p)
-            logp = agents.log_probs(theta_new, new)  # (n, T, E)
-            gain = jnp.sum(logp * advantage[None]) / envs
+            if exact_welfare:
+                logp_all = agents.policy_log_probs(theta_new, new)  # (n, T, E, A)
+                logp = jnp.take_along_axis(logp_all, fresh["actions"][..., None], -1)[..., 0]
+                expected = expected_welfare(info[WELFARE_TABLE], logp_all)
+            else:
+                logp, expected = agents.log_probs(theta_new, new), 0.0  # (n, T, E)
+            gain = (jnp.sum(logp * advantage[None]) + jnp.sum(expected)) / envs
             cost = jnp.sum(jnp.sqrt(jnp.sum(pay**2, axis=0) + 1e-12)) / envs
             return -gain + reg_coeff * on * cost
 

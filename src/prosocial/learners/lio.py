@@ -204,7 +204,7 @@ def lio(
 
         # τ̂: fresh episodes with the updated policies (and critics)
         playing = state._replace(params={**state.params, "policy": theta_hat, "critic": critic})
-        new = agents.play(act, playing, key, envs, steps_t)
+        new, _ = agents.play(act, playing, key, envs, steps_t)
         fresh = episode_data(new, n)
         giver_delta = jax.lax.stop_gradient(
             jax.vmap(td_errors, in_axes=(0, 0, 0, 0, None))(

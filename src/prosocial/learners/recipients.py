@@ -75,6 +75,7 @@ class Recipients(NamedTuple):
     look_ahead: Callable
     play: Callable
     log_probs: Callable
+    policy_log_probs: Callable
     acting_probs: Callable
 
 
@@ -184,18 +185,26 @@ def make_recipients(
         _, logits, _ = apply_n(theta, carry, data["obs"], data["resets"])
         return jnp.exp(mixture_log_probs(logits, epsilon))
 
-    def play_fresh(learner_act, state: LearnerState, key, envs: int, steps: int) -> Rollout:
-        """``envs`` fresh episodes of ``steps`` steps with ``state``'s parameters."""
-        actors = play.start(env, initial_carry(envs), jax.random.fold_in(key, 0), envs)
+    def play_fresh(
+        learner_act, state: LearnerState, key, envs: int, steps: int, game: Environment = env
+    ) -> tuple[Rollout, dict]:
+        """``envs`` fresh episodes of ``steps`` steps of ``game`` (by default the learners'
+        own) with ``state``'s parameters: the rollout and the games' ``info (T, E, ...)``."""
+        actors = play.start(game, initial_carry(envs), jax.random.fold_in(key, 0), envs)
         holder = _Acting(learner_act)
-        _, rollout, _ = play.collect(holder, env, state, actors, key, steps)
-        return rollout
+        _, rollout, info = play.collect(holder, game, state, actors, key, steps)
+        return rollout, info
+
+    def policy_log_probs(theta, rollout: Rollout) -> jax.Array:
+        """``(n, T, E, A)``: log π_θ (plain softmax) of every action at the rollout's views."""
+        data = deep.by_agent(rollout, n)
+        _, logits, _ = apply_n(theta, rollout.carry[0], data["obs"], data["resets"])
+        return jax.nn.log_softmax(logits)
 
     def log_probs(theta, rollout: Rollout) -> jax.Array:
         """``(n, T, E)``: log π_θ (plain softmax) of the rollout's actions."""
-        data = deep.by_agent(rollout, n)
-        _, logits, _ = apply_n(theta, rollout.carry[0], data["obs"], data["resets"])
-        return deep.log_prob(logits, data["actions"])
+        actions = deep.to_agents(rollout.actions, 2)
+        return jnp.take_along_axis(policy_log_probs(theta, rollout), actions[..., None], -1)[..., 0]
 
     return Recipients(
         init,
@@ -207,6 +216,7 @@ def make_recipients(
         look_ahead,
         play_fresh,
         log_probs,
+        policy_log_probs,
         acting_probs,
     )
 

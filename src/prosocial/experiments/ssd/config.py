@@ -191,6 +191,12 @@ class SSDConfig(Config):
         "their expectation over the joint action (exact)",
         choices=AMD_ESTIMATES,
     )
+    planner_welfare: str = option(
+        "sampled",
+        "AMD: the planner scores a step's welfare at the joint action taken (sampled) or "
+        "its expectation over the joint action (exact)",
+        choices=AMD_ESTIMATES,
+    )
     planner_gamma: float | None = option(
         None,
         "AMD: discount of the welfare the planner scores (none: gamma; 0: each step's own)",
@@ -277,15 +283,15 @@ class SSDConfig(Config):
                 "adjustment" if self.adjustment != "aga" else "adjust_coef",
                 f"only adjusted_ppo adjusts its gradients, not {self.algo}",
             )
-        if self.algo != "amd":
-            for name, default in (("planner_estimate", "sampled"), ("planner_gamma", None)):
-                if getattr(self, name) != default:
-                    raise ConfigError(name, f"only amd has a planner, not {self.algo}")
-        elif self.planner_estimate == "exact":
-            joint = int(env.action_space(env.params).n) ** env.num_agents()
+        planner = {"planner_estimate": "sampled", "planner_welfare": "sampled"}
+        for name, default in (*planner.items(), ("planner_gamma", None)):
+            if self.algo != "amd" and getattr(self, name) != default:
+                raise ConfigError(name, f"only amd has a planner, not {self.algo}")
+        joint = int(env.action_space(env.params).n) ** env.num_agents()
+        for name in (n for n in planner if getattr(self, n) == "exact"):
             if joint > MAX_JOINT_ACTIONS:
                 raise ConfigError(
-                    "planner_estimate",
+                    name,
                     f"'exact' sums over {joint} joint actions of {self.env} per step "
                     f"(at most {MAX_JOINT_ACTIONS}): use 'sampled'",
                 )

@@ -120,6 +120,7 @@ def build(static: SSDConfig, dyn: dict):
         extra = {"env": env, **{k: dyn[k] for k in names}}
         if static.algo == "amd":
             extra["welfare_gamma"] = dyn["planner_gamma"]
+            extra["welfare_estimate"] = static.planner_welfare
         if static.algo == "lio":
             extra["watched"] = static.watched
         else:

@@ -38,7 +38,7 @@ from prosocial.experiments.ssd.tables import GAMES, curve_figures, scale_note
 from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
 
 COLORS = {"influence": "tab:cyan", "a2c": "tab:gray"}
-COIN_COLORS = ("tab:red", "tab:purple", "tab:gray", "tab:orange")
+COIN_COLORS = ("tab:red", "tab:purple", "tab:gray", "tab:orange", "tab:green")
 _INFLUENCE = fin.last("learner/influence", "mean")
 FINALS = {
     "collective_return": fin.last("social/collective_return"),
@@ -64,6 +64,12 @@ class CoinConfig(Config):
         "beside",
         choices=AMD_ESTIMATES,
     )
+    welfare: str = option(
+        "sampled",
+        "how the planner scores a step's welfare: sampled (at the joint action taken) or exact "
+        "(expected over the joint action)",
+        choices=AMD_ESTIMATES,
+    )
     planner_gamma: float = option(
         0.0, "discount of the welfare the planner scores (0: each step's own)", low=0.0, high=1.0
     )
@@ -83,14 +89,18 @@ COIN_MODES = {
     "sampled": "with the planner, sampled estimate",
     "without": "without the planner",
     "off": "planner off half-way",
+    "fixed": "fixed mechanism: ±c per pickup",
 }
 
 
 def _coin_cells(cfg: CoinConfig) -> list[Cell]:
-    def config(updates: int, until: int | None, estimate: str = cfg.estimate) -> SSDConfig:
+    def config(
+        updates: int, until: int | None, estimate: str = cfg.estimate, wrappers=None
+    ) -> SSDConfig:
         return SSDConfig(
             env="coin_game",
             env_options=("max_steps=20",),
+            wrappers=wrappers,
             algo="amd",
             channels=(16,),
             kernels=(3,),
@@ -106,6 +116,7 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
             revenue_neutral=cfg.revenue_neutral,
             planner_until=until,
             planner_estimate=estimate,
+            planner_welfare=cfg.welfare if until != 0 else "sampled",
             planner_gamma=cfg.planner_gamma,
             eps_div=200.0,
             seeds=cfg.seeds,
@@ -117,8 +128,14 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
         "sampled": config(cfg.updates, None, "sampled"),
         "without": config(cfg.updates, 0, "sampled"),  # no planner: the same learners
         "off": config(2 * cfg.updates, cfg.updates),
+        # the same learners paid ±c per pickup by hand: what bounded transfers can do
+        "fixed": config(cfg.updates, 0, "sampled", (f"pickup_transfers:c={cfg.max_transfer}",)),
     }
-    return [Cell(f"coin_game/{m}", runs[m], {"mode": COIN_MODES[m], "mode_key": m}) for m in runs]
+    meta = {"c": cfg.max_transfer}
+    return [
+        Cell(f"coin_game/{m}", runs[m], {"mode": COIN_MODES[m], "mode_key": m, **meta})
+        for m in runs
+    ]
 
 
 def _coin_tables(cfg: CoinConfig) -> list[Table]:
@@ -155,14 +172,20 @@ def _coin_tables(cfg: CoinConfig) -> list[Table]:
                 f"{cfg.estimate} estimate (sampled in its own row), welfare discount "
                 f"{cfg.planner_gamma:g}; evaluation after the last iteration without exploration "
                 "or transfers; spending is Σ_t Σ_i |r_p,i| per training episode averaged over "
-                "the run's rows with the planner on.",
+                "the run's rows with the planner on. The fixed mechanism pays +c for every coin "
+                "of the picker's colour and fines c for every other coin, by hand (the "
+                "pickup_transfers wrapper); its spending is c per coin picked up.",
             ),
         )
     ]
 
 
 def planner_spending(data: CellData) -> np.ndarray:
-    """Per seed, the planner's mean spending per episode over the rows it paid in."""
+    """Per seed, the planner's mean spending per episode over the rows it paid in; for the
+    fixed mechanism, c per coin picked up in the final evaluation's episodes."""
+    if data.cell.meta["mode_key"] == "fixed":
+        picked = np.asarray(data.metrics["coin/picked"])[:, -1]
+        return float(data.cell.meta["c"]) * picked.reshape(len(picked), -1).sum(axis=1)
     spent = np.asarray(data.metrics["planner/spending"])  # (seeds, rows)
     paying = spent.max(axis=0) > 0
     return spent[:, paying].mean(axis=1) if paying.any() else np.zeros(len(spent))
