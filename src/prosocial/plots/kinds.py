@@ -27,6 +27,15 @@ from prosocial.registry import Registry
 DRAWERS: Registry = Registry("figure kind")
 
 
+def figure_legend(fig, handles, labels) -> int:
+    """A legend under the panels with as many columns (at most 4) as the longest label
+    lets fit the figure's width; returns its number of rows."""
+    entry = 0.07 * max(len(label) for label in labels) + 0.6  # inches at font size 8
+    ncol = max(1, min(len(labels), 4, int(fig.get_figwidth() // entry)))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8)
+    return math.ceil(len(labels) / ncol)
+
+
 def curves(run_dir: Path, fig_spec: dict) -> Path:
     cols = load(run_dir)[0]
     spec = fig_spec["spec"]
@@ -62,10 +71,7 @@ def curves(run_dir: Path, fig_spec: dict) -> Path:
         if spec.get("legend", "figure") == "figure":
             handles, labels = axes[0].get_legend_handles_labels()
             if labels:
-                rows = (len(labels) + 3) // 4
-                fig.legend(
-                    handles, labels, loc="lower center", ncol=min(len(labels), 4), fontsize=8
-                )
+                rows = figure_legend(fig, handles, labels)
                 fig.tight_layout(rect=(0, 0.06 * rows / nrows, 1, 1))
                 return save(fig, run_dir, fig_spec["name"], tight=False)
         return save(fig, run_dir, fig_spec["name"])

@@ -10,10 +10,13 @@ social influence against A2C, and the adaptive-mechanism-design planner in the C
   (the same learners, planner off from the start) and turned off half-way through a run
   twice as long, as chapter 4 reports for matrix games, and with the planner seen by the
   learners' step through sampled actions beside its exact expectation over the joint
-  action. The authors' Coin Game code plays 20-step episodes on the 3×3 board with
-  c = 1; no results were published. The learners' step, the planner's step, the batch
-  and the welfare scored per step (discount 0, as the authors' code scores the step's
-  collective reward) are prosocial's choices, from the sweep in docs/ssd.md.
+  action; beside them, the same learners under a fixed mechanism with the same bound
+  (``pickup_transfers``: +c per own-colour coin, −c per other coin), the yardstick of
+  what paying for pickups can do. The authors' Coin Game code plays 20-step episodes on
+  the 3×3 board with c = 1; no results were published. The learners' step, the
+  planner's step, the batch and the welfare scored per step (discount 0, as the authors'
+  code scores the step's collective reward) are prosocial's choices, from the sweep in
+  docs/ssd.md.
 """
 
 from __future__ import annotations
