@@ -57,7 +57,6 @@ import numpy as np
 import optax
 
 from prosocial.envs.core import Environment
-from prosocial.envs.wrappers import EXTRINSIC
 from prosocial.errors import ConfigError
 from prosocial.learners import deep
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Rollout
@@ -111,16 +110,14 @@ def expected_transfers(table: jax.Array, probs: jax.Array) -> jax.Array:
 
 def with_welfare_table(env: Environment, joint: np.ndarray) -> Environment:
     """``env`` whose every step also reports ``W(s_t, a) = Σ_i rⁱ(s_t, a)`` for every joint
-    action ``a`` of ``joint (J, n)``: the game's own rewards (extrinsic, where a wrapper
-    shaped them) of the step from the same state with the same key, ``info[WELFARE_TABLE]
-    (J,)``."""
+    action ``a`` of ``joint (J, n)``: the rewards ``env`` returns (those the sampled welfare
+    sums) for the step from the same state with the same key, ``info[WELFARE_TABLE] (J,)``."""
 
     def transition(key, state, actions, params):
         out = env.transition_fn(key, state, actions, params)
 
         def welfare(a):
-            _, rewards, _, _, info = env.transition_fn(key, state, a, params)
-            return jnp.sum(info.get(EXTRINSIC, rewards))
+            return jnp.sum(env.transition_fn(key, state, a, params)[1])
 
         table = jax.vmap(welfare)(jnp.asarray(joint, jnp.int32))
         return (*out[:4], {**out[4], WELFARE_TABLE: table})
