@@ -74,7 +74,7 @@ def _rollout(env, learner, key):
     from prosocial.learners import play
 
     actors = play.start(env, learner.initial_carry(3), key, 3)
-    state = learner.init(key)
+    state = jax.jit(learner.init)(key)
     _, rollout, _ = play.collect(learner, env, state, actors, key, 6)
     return state, rollout
 
@@ -129,26 +129,24 @@ def test_learner_relationship_matches_its_networks_by_hand():
     env, learner = _learner(False, "iterated_matrix_game")
     state, rollout = _rollout(env, learner, jax.random.PRNGKey(3))
     rollout = rollout._replace(rewards=rollout.rewards + 1.0)  # some reward to give
-    _, metrics = learner.update(state, rollout, jax.random.PRNGKey(4))
+    _, metrics = jax.jit(learner.update)(state, rollout, jax.random.PRNGKey(4))
     net = SRNet(learner.network.config, 2, 1)
+    acts = np.asarray(rollout.actions).reshape(-1, 2)  # (T·E, 2)
 
     def relationships(i):
         sr = jax.tree.map(lambda p: p[i], state.params["sr"])  # agent i's SR network
-        obs = rollout.obs[:, :, i]  # (T, E, 5)
-        ws = []
-        for t in range(obs.shape[0]):
-            for e in range(obs.shape[1]):
-                a = rollout.actions[t, e]
-
-                def joint(b, a=a):
-                    pair = [a[0], b] if i == 0 else [b, a[1]]
-                    return jax.nn.one_hot(jnp.array(pair), 2).ravel()
-
-                q = [float(net.apply(sr, obs[t, e], joint(b))[0]) for b in (0, 1)]
-                pi = jax.nn.softmax(net.apply(sr, obs[t, e], jnp.zeros(4))[1])
-                base = float(pi[0]) * q[0] + float(pi[1]) * q[1]
-                ws.append((q[int(a[1 - i])] - base) / (max(q) - min(q)))
-        return np.asarray(ws)
+        obs = rollout.obs[:, :, i].reshape(len(acts), -1)  # (T·E, 5)
+        apply = jax.jit(jax.vmap(lambda o, joint: net.apply(sr, o, joint)))
+        q = []  # Q(o, a_i, b) for the co-player's actions b = 0, 1
+        for b in (0, 1):
+            pair = acts.copy()
+            pair[:, 1 - i] = b
+            q.append(np.asarray(apply(obs, jax.nn.one_hot(pair, 2).reshape(-1, 4))[0]))
+        q = np.stack(q, -1)  # (T·E, 2)
+        pi = np.asarray(jax.nn.softmax(apply(obs, jnp.zeros((len(acts), 4)))[1]))
+        base = np.sum(pi * q, -1)
+        real = q[np.arange(len(acts)), acts[:, 1 - i]]
+        return (real - base) / (q.max(-1) - q.min(-1))
 
     w01, w10 = relationships(0), relationships(1)
     np.testing.assert_allclose(metrics["lase/relationship"], [w01.mean(), w10.mean()], atol=1e-5)
@@ -214,12 +212,12 @@ def test_scripted_co_players_are_played_recorded_and_give_nothing(bot):
     override = play.scripted(make_bot(bot, env), jnp.array([False, True]))
     key = jax.random.PRNGKey(8)
     actors = play.start(env, learner.initial_carry(4), key, 4)
-    state = learner.init(key)
+    state = jax.jit(learner.init)(key)
     _, rollout, _ = play.collect(learner, env, state, actors, key, 6, override)
     assert np.all(np.asarray(rollout.actions[..., 1]) == (0 if bot == "cooperate" else 1))
     assert len(np.unique(np.asarray(rollout.actions[..., 0]))) == 2  # the learner explores
     rollout = rollout._replace(rewards=rollout.rewards + 1.0)
-    _, metrics = learner.update(state, rollout, key)
+    _, metrics = jax.jit(learner.update)(state, rollout, key)
     assert float(metrics["lase/gift_given"][1]) == 0.0
     assert float(metrics["lase/gift_received"][0]) == 0.0
     with pytest.raises(ConfigError) as err:
