@@ -108,12 +108,19 @@ def test_collective_reward_on_the_coin_game_sums_a_wrong_colour_pickup():
 
 
 @pytest.mark.parametrize(
-    ("colour", "c", "want"), [(0, 1.5, [-2.0, -0.5]), (1, [0.5, 2.0], [0.0, 3.0])]
+    ("colour", "c", "base", "want"),
+    [
+        (0, 1.5, 0.0, [-2.0, -0.5]),
+        (1, [0.5, 2.0], 0.0, [0.0, 3.0]),
+        # the base is paid to the agent that picks nothing, not for a pickup
+        (0, 1.0, 1.0, [-1.0, 0.0]),
+        (1, [0.5, 2.0], [0.5, 1.0], [0.25, 3.0]),
+    ],
 )
-def test_pickup_transfers_fine_a_wrong_colour_pickup_and_pay_an_own_one(colour, c, want):
+def test_pickup_transfers_fine_a_wrong_colour_pickup_and_pay_an_own_one(colour, c, base, want):
     from prosocial.envs.coin_game import CoinGameState
 
-    env = wrappers.pickup_transfers(envs.make("coin_game"), c=c)
+    env = wrappers.pickup_transfers(envs.make("coin_game"), c=c, base=base)
     state = CoinGameState(
         jnp.array([[2, 2], [1, 1]]), jnp.array([[0, 1]]), jnp.array([colour]), jnp.array(0)
     )
@@ -128,6 +135,8 @@ def test_pickup_transfers_need_a_game_that_counts_coins_and_a_non_negative_c():
         wrappers.pickup_transfers(envs.make("harvest"))
     with pytest.raises(ConfigError, match=r"pickup_transfers\(coin_game\)\.c: .*>= 0"):
         wrappers.pickup_transfers(envs.make("coin_game"), c=-1.0)
+    with pytest.raises(ConfigError, match=r"pickup_transfers\(coin_game\)\.base: .*<= 1"):
+        wrappers.pickup_transfers(envs.make("coin_game"), base=1.5)
 
 
 # r = (2, 0, 1) then (0, 2, 0); γλ = 0.5, α = 2, β = 0.5, N − 1 = 2.

@@ -200,9 +200,14 @@ def test_the_coin_game_preset_sets_the_fixed_mechanism_beside_the_planner():
     cells = {c.meta["mode_key"]: c for c in preset.cells(cfg)}
     fixed = cells["fixed"].config
     assert fixed.wrappers == ("pickup_transfers:c=2.0",) and fixed.planner_until == 0
+    based = cells["fixed_base"].config
+    assert based.wrappers == ("pickup_transfers:c=2.0:base=1",) and based.planner_until == 0
     assert cells["with"].config.planner_welfare == "exact"
     assert cells["without"].config.planner_welfare == "sampled"  # no planner, nothing scored
     assert cells["with"].config.r_max == 2.0 and not cells["with"].config.wrappers
-    picked = np.array([[[1.0, 2.0], [3.0, 4.0]], [[0.0, 1.0], [2.0, 2.5]]])  # (seed, row, agent)
+    picked = np.array([[3.0, 7.0], [1.0, 4.5]])  # (seed, row): both agents' coins per episode
     data = CellData(cells["fixed"], {"coin/picked": picked}, np.arange(2))
     np.testing.assert_allclose(planner_spending(data), [2.0 * 7.0, 2.0 * 4.5])
+    # with the base, c on each of the 2 agents' 20 steps: a pickup's or an idle step's
+    data = CellData(cells["fixed_base"], {"coin/picked": picked}, np.arange(2))
+    np.testing.assert_allclose(planner_spending(data), [2.0 * 40.0, 2.0 * 40.0])

@@ -62,13 +62,18 @@ is linear in the rewards and needs no angle of a zero reward. θ may be per agen
 
 Pickup transfers (``pickup_transfers``), a fixed mechanism for games that count coins
 (``coin/picked``, ``coin/own``, as the Coin Game does): a designer who pays every agent
-``c`` for each coin of its own colour it picks up and fines it ``c`` for each of another's,
+``c`` for each coin of its own colour it picks up, fines it ``c`` for each of another's,
+and pays it ``b·c`` (the base, 0 ≤ b ≤ 1) on every step it picks up nothing,
 
-    r_i' = r_i + c (own_i − (picked_i − own_i)),
+    r_i' = r_i + c (own_i − others_i + b [picked_i = 0]),    others_i = picked_i − own_i,
 
-the hand-made counterpart, with the same bound c per coin, of the transfers that adaptive
-mechanism design learns (:mod:`prosocial.learners.amd`); it shows what a planner bounded
-by c can achieve at best by paying for pickups alone. c may be per agent (c ≥ 0).
+the hand-made counterpart, with the same bound c per step, of the transfers that
+adaptive mechanism design learns (:mod:`prosocial.learners.amd`). With b = 0 it pays for
+pickups alone; with b = 1 an agent earns c on every step except one on which it takes
+another's coin, which costs it 2c against any other step (the most a bound of c allows)
+and gains it nothing against picking up its own. A constant payment moves no policy
+gradient; the base matters because it widens the gap between a wrong pickup and the
+steps around it. c may be per agent (c ≥ 0), b too.
 
 Episode statistics (``episode_statistics``): accumulates over each episode and, on the
 step at which it ends (every agent terminated or truncated), writes the completed
@@ -367,22 +372,25 @@ def social_value_orientation(env: Environment, *, angle: Any = math.pi / 4) -> E
 
 @struct.dataclass
 class PickupTransfersParams(_PassThrough):
-    """The inner game's parameters and the transfer per coin ``c`` (scalar or ``(n,)``)."""
+    """The inner game's parameters, the transfer per coin ``c`` and the base ``b`` paid
+    (times c) on a step without a pickup (each scalar or ``(n,)``)."""
 
     inner: Any
     c: Any = 1.0
+    base: Any = 0.0
 
     def validate(self, env_name: str) -> None:
         _check(env_name, "c", self.c, self.inner.num_agents, ge=0.0)
+        _check(env_name, "base", self.base, self.inner.num_agents, ge=0.0, le=1.0)
 
 
 COIN_COUNTERS = ("coin/picked", "coin/own")
 
 
 @WRAPPERS.register("pickup_transfers")
-def pickup_transfers(env: Environment, *, c: Any = 1.0) -> Environment:
-    """``r_i' = r_i + c (own_i − others_i)`` per step (module docstring); a game that counts
-    coins (``coin/picked``, ``coin/own`` in its ``info``) only."""
+def pickup_transfers(env: Environment, *, c: Any = 1.0, base: Any = 0.0) -> Environment:
+    """``r_i' = r_i + c (own_i − others_i + b [picked_i = 0])`` per step (module docstring);
+    a game that counts coins (``coin/picked``, ``coin/own`` in its ``info``) only."""
     name = f"pickup_transfers({env.name})"
     n = _at_least_two(env, "pickup_transfers")
     state = jax.eval_shape(env.init_fn, jax.random.PRNGKey(0), env.params)
@@ -391,7 +399,7 @@ def pickup_transfers(env: Environment, *, c: Any = 1.0) -> Environment:
     )
     missing = [k for k in COIN_COUNTERS if k not in step[4]]
     require(not missing, name, "env", f"needs a game that counts coins ({', '.join(missing)})")
-    params = PickupTransfersParams(env.params, c)
+    params = PickupTransfersParams(env.params, c, base)
     params.validate(name)
 
     def init(key, params):
@@ -401,9 +409,10 @@ def pickup_transfers(env: Environment, *, c: Any = 1.0) -> Environment:
         state, rewards, terminated, truncated, info = env.transition_fn(
             key, state, actions, params.inner
         )
+        picked = info["coin/picked"].astype(jnp.float32)
         own = info["coin/own"].astype(jnp.float32)
-        others = info["coin/picked"].astype(jnp.float32) - own
-        paid = jnp.asarray(params.c, jnp.float32) * (own - others)
+        idle = jnp.asarray(params.base, jnp.float32) * (picked == 0)
+        paid = jnp.asarray(params.c, jnp.float32) * (2.0 * own - picked + idle)
         info = _with_extrinsic(info, rewards)
         return state, (rewards + paid).astype(jnp.float32), terminated, truncated, info
 

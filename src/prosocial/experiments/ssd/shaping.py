@@ -10,9 +10,10 @@ social influence against A2C, and the adaptive-mechanism-design planner in the C
   (the same learners, planner off from the start) and turned off half-way through a run
   twice as long, as chapter 4 reports for matrix games, and with the planner seen by the
   learners' step through sampled actions beside its exact expectation over the joint
-  action; beside them, the same learners under a fixed mechanism with the same bound
-  (``pickup_transfers``: +c per own-colour coin, −c per other coin), the yardstick of
-  what paying for pickups can do. The authors' Coin Game code plays 20-step episodes on
+  action; beside them, the same learners under two fixed mechanisms with the same bound
+  (``pickup_transfers``: +c per own-colour coin, −c per other coin, and the same with c
+  on every step without a pickup), the yardsticks of what bounded transfers can do by
+  hand. The authors' Coin Game code plays 20-step episodes on
   the 3×3 board with c = 1; no results were published. The learners' step, the
   planner's step, the batch and the welfare scored per step (discount 0, as the authors'
   code scores the step's collective reward) are prosocial's choices, from the sweep in
@@ -41,7 +42,7 @@ from prosocial.experiments.ssd.tables import GAMES, curve_figures, scale_note
 from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
 
 COLORS = {"influence": "tab:cyan", "a2c": "tab:gray"}
-COIN_COLORS = ("tab:red", "tab:purple", "tab:gray", "tab:orange", "tab:green")
+COIN_COLORS = ("tab:red", "tab:purple", "tab:gray", "tab:orange", "tab:green", "tab:blue")
 _INFLUENCE = fin.last("learner/influence", "mean")
 FINALS = {
     "collective_return": fin.last("social/collective_return"),
@@ -93,7 +94,10 @@ COIN_MODES = {
     "without": "without the planner",
     "off": "planner off half-way",
     "fixed": "fixed mechanism: ±c per pickup",
+    "fixed_base": "fixed: ±c per pickup, c otherwise",
 }
+STEPS, AGENTS = 20, 2
+"""The authors' Coin Game: its episode and its players."""
 
 
 def _coin_cells(cfg: CoinConfig) -> list[Cell]:
@@ -102,7 +106,7 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
     ) -> SSDConfig:
         return SSDConfig(
             env="coin_game",
-            env_options=("max_steps=20",),
+            env_options=(f"max_steps={STEPS}",),
             wrappers=wrappers,
             algo="amd",
             channels=(16,),
@@ -133,6 +137,10 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
         "off": config(2 * cfg.updates, cfg.updates),
         # the same learners paid ±c per pickup by hand: what bounded transfers can do
         "fixed": config(cfg.updates, 0, "sampled", (f"pickup_transfers:c={cfg.max_transfer}",)),
+        # and c on every step without a pickup: a wrong pickup costs 2c against any other
+        "fixed_base": config(
+            cfg.updates, 0, "sampled", (f"pickup_transfers:c={cfg.max_transfer}:base=1",)
+        ),
     }
     meta = {"c": cfg.max_transfer}
     return [
@@ -175,20 +183,25 @@ def _coin_tables(cfg: CoinConfig) -> list[Table]:
                 f"{cfg.estimate} estimate (sampled in its own row), welfare discount "
                 f"{cfg.planner_gamma:g}; evaluation after the last iteration without exploration "
                 "or transfers; spending is Σ_t Σ_i |r_p,i| per training episode averaged over "
-                "the run's rows with the planner on. The fixed mechanism pays +c for every coin "
-                "of the picker's colour and fines c for every other coin, by hand (the "
-                "pickup_transfers wrapper); its spending is c per coin picked up.",
+                "the run's rows with the planner on. The fixed mechanisms pay +c for every coin "
+                "of the picker's colour and fine c for every other coin, by hand (the "
+                "pickup_transfers wrapper), the second also c on every step without a pickup; "
+                "their spending is c per coin picked up (and per idle step).",
             ),
         )
     ]
 
 
 def planner_spending(data: CellData) -> np.ndarray:
-    """Per seed, the planner's mean spending per episode over the rows it paid in; for the
-    fixed mechanism, c per coin picked up in the final evaluation's episodes."""
-    if data.cell.meta["mode_key"] == "fixed":
-        picked = np.asarray(data.metrics["coin/picked"])[:, -1]
-        return float(data.cell.meta["c"]) * picked.reshape(len(picked), -1).sum(axis=1)
+    """Per seed, the planner's mean spending per episode over the rows it paid in; for a
+    fixed mechanism, c per coin picked up (and, with the base, per step without one) in the
+    final evaluation's episodes."""
+    mode = data.cell.meta["mode_key"]
+    if mode.startswith("fixed"):
+        picked = np.asarray(data.metrics["coin/picked"])[:, -1]  # every agent's, per episode
+        picked = picked.reshape(len(picked), -1).sum(axis=1)
+        idle = AGENTS * STEPS - picked if mode == "fixed_base" else 0.0
+        return float(data.cell.meta["c"]) * (picked + idle)
     spent = np.asarray(data.metrics["planner/spending"])  # (seeds, rows)
     paying = spent.max(axis=0) > 0
     return spent[:, paying].mean(axis=1) if paying.any() else np.zeros(len(spent))
