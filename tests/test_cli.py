@@ -170,9 +170,17 @@ RUN = "run amd-figure-4.1 --seeds 2 --episodes 200000 --log_every 500 --checkpoi
 RUN = RUN.split()
 
 
+# ``python -m prosocial`` with Ctrl-C at its default, as from a terminal: a suite started
+# with SIGINT ignored (``pytest &`` from a script) would hand that on to the runs below.
+LAUNCH = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('prosocial', run_name='__main__', alter_sys=True)"
+)
+
+
 def _cli(args, env, **kw):
     return subprocess.Popen(
-        [sys.executable, "-m", "prosocial", *args],
+        [sys.executable, "-c", LAUNCH, *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
