@@ -70,8 +70,8 @@ and pays it ``b·c`` (the base, 0 ≤ b ≤ 1) on every step it picks up nothing
 the hand-made counterpart, with the same bound c per step, of the transfers that
 adaptive mechanism design learns (:mod:`prosocial.learners.amd`). With b = 0 it pays for
 pickups alone; with b = 1 an agent earns c on every step except one on which it takes
-another's coin, which costs it 2c against any other step (the most a bound of c allows)
-and gains it nothing against picking up its own. A constant payment moves no policy
+another's coin, which costs it 2c against any other step (the most a bound of c allows),
+while its own coin is paid c like an idle step. A constant payment moves no policy
 gradient; the base matters because it widens the gap between a wrong pickup and the
 steps around it. c may be per agent (c ≥ 0), b too.
 
