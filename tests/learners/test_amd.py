@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from prosocial import envs
+from prosocial.envs import wrappers
 from prosocial.errors import ConfigError
 from prosocial.experiments.ssd.config import SSDConfig
 from prosocial.learners import amd, recipients
@@ -91,6 +92,67 @@ def test_the_welfare_table_holds_every_joint_actions_rewards_in_the_coin_game():
         spreads.append(np.ptp(table))
         state = new
     assert max(spreads) > 0.5  # some states let a joint action pick a coin
+
+
+def test_move_gaps_by_hand():
+    pay = np.zeros((2, 3, 2))
+    pay[0, :, 0] = [1.0, -1.0, 0.5]
+    counters = np.zeros((2, 3, 2), int)
+    picked, own = counters.copy(), counters.copy()
+    picked[0, 1, 0] = 1  # joint action 1: agent 0 takes another's coin
+    picked[0, 2, 0] = own[0, 2, 0] = 1  # joint action 2: its own
+    gaps = amd.move_gaps(pay, picked, own)
+    assert gaps["wrong"][0, 0] == pytest.approx((1.0 + 0.5) / 2 - (-1.0))
+    assert gaps["own"][0, 0] == pytest.approx(0.5 - (1.0 - 1.0) / 2)
+    assert np.isnan(gaps["wrong"][0, 1]) and np.isnan(gaps["own"][1]).all()
+
+
+@pytest.mark.parametrize(("base", "wrong", "own"), [(0.0, 1.5, 1.5), (1.0, 3.0, 0.0)])
+def test_move_gaps_of_the_pickup_mechanism_are_c_and_c_or_2c_and_0(base, wrong, own):
+    """The fixed mechanism's transfers under every joint action of Coin Game states: every
+    state's gaps are exactly what move_gaps' docstring says (c = 1.5)."""
+    env = envs.make("coin_game")
+    fixed = wrappers.pickup_transfers(env, c=1.5, base=base)
+    every = jnp.asarray(amd.joint_actions(2, int(env.action_space(env.params).n)))
+
+    def under_every(key, state):
+        def one(a):
+            plain = env.transition_fn(key, state, a, env.params)
+            return fixed.transition_fn(key, state, a, fixed.params)[1] - plain[1], plain[4]
+
+        pay, info = jax.vmap(one)(every)
+        return pay, info["coin/picked"], info["coin/own"]
+
+    keys = jax.random.split(jax.random.PRNGKey(2), 300)
+    states = jax.vmap(lambda k: env.reset(k)[1])(keys)
+    gaps = amd.move_gaps(*jax.jit(jax.vmap(under_every))(keys, states))
+    for name, want in (("wrong", wrong), ("own", own)):
+        seen = gaps[name][~np.isnan(gaps[name])]
+        assert seen.size > 50
+        np.testing.assert_allclose(seen, want, atol=1e-6)
+
+
+def test_transfers_by_move_reads_the_planner_at_every_joint_action():
+    env = envs.make("coin_game", max_steps=5)
+    config = NetworkConfig(torso="cnn", channels=(4,), kernels=(3,), hidden=(8,))
+    shape = env.observation_space(env.params).shape
+    learner = amd.amd(make_network(config, shape, 4), 2, env=env, r_max=2.0)
+    p = jax.jit(learner.init)(jax.random.PRNGKey(0)).params["planner"]
+    pay, picked, own = amd.transfers_by_move(
+        config, p, env, jax.random.PRNGKey(1), r_max=2.0, states=30
+    )
+    assert pay.shape == picked.shape == own.shape == (30, 16, 2)
+    assert np.all(np.abs(pay) < 2.0) and np.ptp(pay) > 0 and np.all(picked >= own)
+    assert picked.sum() > 0
+    # entry j is the planner at joint action j (agent 0's action changes slowest)
+    from prosocial.learners.lio import IncentiveNet
+
+    obs, _ = env.reset(jax.random.split(jax.random.PRNGKey(1))[0])
+    view = amd.joint_view(obs[:, None], True)
+    for j, a in ((0, (0, 0)), (6, (1, 2)), (15, (3, 3))):
+        hot = jax.nn.one_hot(jnp.asarray(a), 4).reshape(1, -1)
+        out = IncentiveNet(config, 2, 3).apply(p, view, hot)[0]
+        np.testing.assert_allclose(pay[0, j], 2.0 * 2.0 * (np.asarray(out) - 0.5), atol=1e-5)
 
 
 def _one_step(actions, eps=0.2):

@@ -61,7 +61,7 @@ from prosocial.errors import ConfigError
 from prosocial.learners import deep
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Rollout
 from prosocial.learners.lio import IncentiveNet
-from prosocial.learners.networks import Network
+from prosocial.learners.networks import Network, NetworkConfig
 from prosocial.learners.recipients import episode_data, make_recipients
 
 ESTIMATES = ("sampled", "exact")
@@ -123,6 +123,87 @@ def with_welfare_table(env: Environment, joint: np.ndarray) -> Environment:
         return (*out[:4], {**out[4], WELFARE_TABLE: table})
 
     return dataclasses.replace(env, transition_fn=transition)
+
+
+def transfer_table(planner, p, view, joint, lead, r_max, revenue_neutral=0.0) -> jax.Array:
+    """``(|A|ⁿ, *lead, n)``: the transfer of the planner network ``planner`` (parameters
+    ``p``) to every agent under every joint action ``joint (|A|ⁿ, n·|A|)`` (one-hot, in
+    the order of :func:`joint_actions`) at the states ``view (*lead, ...)``."""
+
+    def table_of(hot):
+        out = planner.apply(p, view, jnp.broadcast_to(hot, (*lead, hot.shape[-1])))
+        return 2.0 * r_max * (out - 0.5)  # (*lead, n)
+
+    table = jax.lax.map(table_of, joint)
+    return table - revenue_neutral * jnp.mean(table, axis=-1, keepdims=True)
+
+
+def transfers_by_move(
+    config: NetworkConfig,
+    params,
+    env: Environment,
+    key,
+    *,
+    r_max=1.0,
+    revenue_neutral=0.0,
+    states: int = 4000,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a planner of :func:`amd` (network ``config``, parameters ``params``) pays at
+    ``states`` states of uniformly random play of ``env``, a game that counts coins, under
+    every joint action at each: ``(pay, picked, own)``, each ``(S, |A|ⁿ, n)``, the transfers
+    and the coin counters of the step from that state (the same key for every joint
+    action), for :func:`move_gaps`."""
+    n, n_actions = env.num_agents(), int(env.action_space(env.params).n)
+    obs_shape = tuple(env.observation_space(env.params).shape)
+    planner = IncentiveNet(config, n, len(obs_shape))
+    every = jnp.asarray(joint_actions(n, n_actions), jnp.int32)
+    joint = jax.nn.one_hot(every, n_actions).reshape(-1, n * n_actions)
+
+    def walk(carry, k):
+        obs, state = carry
+        k_act, k_step = jax.random.split(k)
+        actions = jax.random.randint(k_act, (n,), 0, n_actions)
+        return env.step(k_step, state, actions)[:2], (obs, state, k_step)
+
+    k_reset, k_walk = jax.random.split(key)
+    _, (obs, visited, keys) = jax.lax.scan(
+        walk, env.reset(k_reset), jax.random.split(k_walk, states)
+    )
+
+    def counters(k, state):
+        info = jax.vmap(lambda a: env.transition_fn(k, state, a, env.params)[4])(every)
+        return info["coin/picked"], info["coin/own"]
+
+    @jax.jit
+    def run(obs, visited, keys):
+        view = joint_view(jnp.moveaxis(obs, 1, 0), config.torso == "cnn")  # (S, ...)
+        pay = transfer_table(planner, params, view, joint, (states,), r_max, revenue_neutral)
+        picked, own = jax.vmap(counters)(keys, visited)
+        return jnp.moveaxis(pay, 0, 1), picked, own
+
+    return tuple(np.asarray(x) for x in run(obs, visited, keys))
+
+
+def move_gaps(pay, picked, own) -> dict[str, np.ndarray]:
+    """How transfers ``pay (S, J, n)`` at ``S`` states under ``J`` joint actions tell each
+    agent's moves apart by what they do (``picked``, ``own``: the coin counters of each
+    step, same shape). At a state where some joint actions have agent ``i`` take a coin of
+    another's colour and some do not, ``"wrong"`` is the mean transfer to ``i`` over the
+    others minus that over those; where some have ``i`` take its own, ``"own"`` is the mean
+    over those minus the others'. ``(S, n)`` each, NaN at a state without such a move.
+    A pickup mechanism with bound c (``pickup_transfers``) has gaps c and c; with its base,
+    2c and 0."""
+    pay = np.asarray(pay, np.float64)
+
+    def gap(marked):
+        some, rest = marked.sum(1), (~marked).sum(1)
+        inside = (pay * marked).sum(1) / np.maximum(some, 1)
+        outside = (pay * ~marked).sum(1) / np.maximum(rest, 1)
+        return np.where((some > 0) & (rest > 0), inside - outside, np.nan)
+
+    own = np.asarray(own)
+    wrong = (np.asarray(picked) - own) > 0
+    return {"wrong": -gap(wrong), "own": gap(own > 0)}
 
 
 def expected_welfare(table: jax.Array, logp: jax.Array) -> jax.Array:
@@ -244,13 +325,7 @@ def amd(
         ``probs (n, T, E, A)`` held fixed)."""
         view = joint_view(obs, grid)  # (T, E, ...)
         lead = view.shape[:2]
-
-        def table_of(hot):
-            out = planner.apply(p, view, jnp.broadcast_to(hot, (*lead, hot.shape[-1])))
-            return 2.0 * r_max * (out - 0.5)  # (T, E, n)
-
-        table = jax.lax.map(table_of, joint)  # (|A|ⁿ, T, E, n)
-        table = table - revenue_neutral * jnp.mean(table, axis=-1, keepdims=True)
+        table = transfer_table(planner, p, view, joint, lead, r_max, revenue_neutral)
         table = on * table.reshape(*(n_actions,) * n, *lead, n)
         return expected_transfers(table, jax.lax.stop_gradient(probs))
 
