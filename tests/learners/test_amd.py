@@ -153,6 +153,8 @@ def test_transfers_by_move_reads_the_planner_at_every_joint_action():
         hot = jax.nn.one_hot(jnp.asarray(a), 4).reshape(1, -1)
         out = IncentiveNet(config, 2, 3).apply(p, view, hot)[0]
         np.testing.assert_allclose(pay[0, j], 2.0 * 2.0 * (np.asarray(out) - 0.5), atol=1e-5)
+    with pytest.raises(ConfigError, match=r"transfers_by_move\(harvest\)\.env: .*coin/picked"):
+        amd.transfers_by_move(config, p, envs.make("harvest"), jax.random.PRNGKey(1))
 
 
 def _one_step(actions, eps=0.2):

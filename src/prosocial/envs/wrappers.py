@@ -387,18 +387,24 @@ class PickupTransfersParams(_PassThrough):
 COIN_COUNTERS = ("coin/picked", "coin/own")
 
 
-@WRAPPERS.register("pickup_transfers")
-def pickup_transfers(env: Environment, *, c: Any = 1.0, base: Any = 0.0) -> Environment:
-    """``r_i' = r_i + c (own_i − others_i + b [picked_i = 0])`` per step (module docstring);
-    a game that counts coins (``coin/picked``, ``coin/own`` in its ``info``) only."""
-    name = f"pickup_transfers({env.name})"
-    n = _at_least_two(env, "pickup_transfers")
+def require_coin_counters(env: Environment, name: str) -> None:
+    """Refuse, as ``name``, a game whose step does not report :data:`COIN_COUNTERS`."""
+    n = env.num_agents()
     state = jax.eval_shape(env.init_fn, jax.random.PRNGKey(0), env.params)
     step = jax.eval_shape(
         env.transition_fn, jax.random.PRNGKey(0), state, jnp.zeros((n,), jnp.int32), env.params
     )
     missing = [k for k in COIN_COUNTERS if k not in step[4]]
     require(not missing, name, "env", f"needs a game that counts coins ({', '.join(missing)})")
+
+
+@WRAPPERS.register("pickup_transfers")
+def pickup_transfers(env: Environment, *, c: Any = 1.0, base: Any = 0.0) -> Environment:
+    """``r_i' = r_i + c (own_i − others_i + b [picked_i = 0])`` per step (module docstring);
+    a game that counts coins (``coin/picked``, ``coin/own`` in its ``info``) only."""
+    name = f"pickup_transfers({env.name})"
+    _at_least_two(env, "pickup_transfers")
+    require_coin_counters(env, name)
     params = PickupTransfersParams(env.params, c, base)
     params.validate(name)
 

@@ -57,6 +57,7 @@ import numpy as np
 import optax
 
 from prosocial.envs.core import Environment
+from prosocial.envs.wrappers import require_coin_counters
 from prosocial.errors import ConfigError
 from prosocial.learners import deep
 from prosocial.learners.deep import DEEP_LEARNERS, DeepLearner, LearnerState, Rollout
@@ -153,6 +154,7 @@ def transfers_by_move(
     every joint action at each: ``(pay, picked, own)``, each ``(S, |A|ⁿ, n)``, the transfers
     and the coin counters of the step from that state (the same key for every joint
     action), for :func:`move_gaps`."""
+    require_coin_counters(env, f"transfers_by_move({env.name})")
     n, n_actions = env.num_agents(), int(env.action_space(env.params).n)
     obs_shape = tuple(env.observation_space(env.params).shape)
     planner = IncentiveNet(config, n, len(obs_shape))
