@@ -12,7 +12,8 @@
   ``lio``) and :mod:`prosocial.learners.amd`: adaptive mechanism design's planner
   network (``amd``), both built on the differentiable look-ahead of
   :mod:`prosocial.learners.lookahead` through the learners of
-  :mod:`prosocial.learners.recipients`;
+  :mod:`prosocial.learners.recipients`; :mod:`prosocial.learners.amd_authors`: the planner
+  and online learners of the authors' Coin Game code (``amd_authors``);
 * :mod:`prosocial.learners.adjusted`: PPO whose policy step is a joint-gradient
   adjustment of :mod:`prosocial.adjust` (``adjusted_ppo``: AgA and its baselines on
   networks);
@@ -20,7 +21,7 @@
   redistributed by counterfactual social relationships.
 """
 
-from prosocial.learners import a2c, adjusted, amd, influence, lase, lio, ppo
+from prosocial.learners import a2c, adjusted, amd, amd_authors, influence, lase, lio, ppo
 from prosocial.learners.binary import (
     LEARNERS,
     BinaryLearner,
@@ -47,6 +48,7 @@ __all__ = [
     "a2c",
     "adjusted",
     "amd",
+    "amd_authors",
     "critic_input",
     "exact_gradient",
     "influence",

@@ -31,6 +31,7 @@ from prosocial.experiments.ssd.pairs import parse_pairs, parse_wrapper
 from prosocial.learners.adjusted import ACCEPTED as ADJUSTMENTS
 from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
 from prosocial.learners.amd import MAX_JOINT_ACTIONS
+from prosocial.learners.amd_authors import LEARNER_STEP
 from prosocial.learners.lase import COPLAYER_MODELS
 from prosocial.learners.lio import watched_indices
 from prosocial.learners.networks import MEMORIES, NetworkConfig
@@ -38,8 +39,8 @@ from prosocial.learners.networks import MEMORIES, NetworkConfig
 envs._load_all()
 ENV_NAMES = envs.names()
 BOT_NAMES = bot_names()
-ALGOS = ("ppo", "adjusted_ppo", "a2c", "influence", "lio", "amd", "lase")
-LOOK_AHEAD = ("lio", "amd")
+ALGOS = ("ppo", "adjusted_ppo", "a2c", "influence", "lio", "amd", "amd_authors", "lase")
+LOOK_AHEAD = ("lio", "amd", "amd_authors")
 """Learners that differentiate through the others' step and play whole episodes."""
 TORSOS = ("auto", "cnn", "mlp")
 REWARDS = ("individual", "collective", "inequity_aversion", "svo")
@@ -57,6 +58,7 @@ ALGO_DEFAULTS = {
     "lio": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
     # the learners of adaptive mechanism design: LIO's recipients, a larger step
     "amd": {"lr": 1e-3, "ent_coef": 0.1, "max_grad_norm": 1.0},
+    "amd_authors": {"lr": LEARNER_STEP, "ent_coef": 0.1, "max_grad_norm": 1.0},  # momentum SGD
     # LASE's acting policy: A2C (its development code's Adam 1e-4)
     "lase": {"lr": 1e-4, "ent_coef": 0.1, "max_grad_norm": 1.0},
 }
@@ -131,7 +133,7 @@ class SSDConfig(Config):
         1e-3, "LIO, AMD: the critics' Adam step size", low=0.0, strict=True, high=1.0
     )
     lr_reward: float = option(
-        1e-3, "LIO, AMD: the incentives' or the planner's Adam step", low=0.0, strict=True, high=1.0
+        1e-3, "LIO, AMD: the incentives' or the planner's step", low=0.0, strict=True, high=1e3
     )
     watched: tuple[str, ...] | None = option(
         None, "LIO: the others' actions its incentive function sees (none: all)"
@@ -286,7 +288,7 @@ class SSDConfig(Config):
         planner = {"planner_estimate": "sampled", "planner_welfare": "sampled"}
         for name, default in (*planner.items(), ("planner_gamma", None)):
             if self.algo != "amd" and getattr(self, name) != default:
-                raise ConfigError(name, f"only amd has a planner, not {self.algo}")
+                raise ConfigError(name, f"only amd's planner takes {name}, not {self.algo}'s")
         joint = int(env.action_space(env.params).n) ** env.num_agents()
         for name in (n for n in planner if getattr(self, n) == "exact"):
             if joint > MAX_JOINT_ACTIONS:

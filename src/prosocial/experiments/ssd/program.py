@@ -116,14 +116,14 @@ def build(static: SSDConfig, dyn: dict):
             extra.update(adjustment=static.adjustment, coef=dyn["adjust_coef"])
     elif static.algo in LOOK_AHEAD:
         names = ("eps_start", "eps_end", "eps_div", "lr_v", "lr_reward", "r_max", "reg_coeff")
-        names += ("tau", "revenue_neutral", "planner_until") if static.algo == "amd" else ("tau",)
+        names += ("tau",) if static.algo == "lio" else ("tau", "revenue_neutral", "planner_until")
         extra = {"env": env, **{k: dyn[k] for k in names}}
         if static.algo == "amd":
             extra["welfare_gamma"] = dyn["planner_gamma"]
             extra["welfare_estimate"] = static.planner_welfare
         if static.algo == "lio":
             extra["watched"] = static.watched
-        else:
+        elif static.algo == "amd":
             extra["estimate"] = static.planner_estimate
     elif static.algo == "lase":
         names = ("eps_start", "eps_end", "eps_div", "lr_sr", "lr_pt", "pt_delta")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prosocial.errors import ConfigError
 from prosocial.experiments import finals as fin
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.spec import (
@@ -40,6 +41,7 @@ from prosocial.experiments.spec import (
 from prosocial.experiments.ssd.config import SSDConfig
 from prosocial.experiments.ssd.tables import GAMES, curve_figures, scale_note
 from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
+from prosocial.learners.amd_authors import LEARNER_STEP, PLANNER_STEP
 
 COLORS = {"influence": "tab:cyan", "a2c": "tab:gray"}
 COIN_COLORS = ("tab:red", "tab:purple", "tab:gray", "tab:orange", "tab:green", "tab:blue")
@@ -53,32 +55,63 @@ FINALS = {
 }
 
 
+CONFIGURATIONS = ("prosocial", "authors")
+NUMBERS = {
+    "prosocial": {"lr": 0.1, "lr_reward": 3e-3, "reg_coeff": 1e-4},
+    "authors": {"lr": LEARNER_STEP, "lr_reward": PLANNER_STEP, "reg_coeff": 1.5e-8},
+}
+"""The steps and cost weight of each configuration (the authors': after their code's
+run-time rescaling, :mod:`prosocial.learners.amd_authors`)."""
+
+
 @dataclass(frozen=True)
 class CoinConfig(Config):
     """Adaptive mechanism design in the Coin Game (module docstring)."""
 
+    configuration: str = option(
+        "prosocial",
+        "whose learners and planner: prosocial's (a look-ahead planner over episodes) or the "
+        "authors' (their online planner and learners, github tobiasbaumann1/amd)",
+        choices=CONFIGURATIONS,
+    )
     updates: int = option(500, "iterations with the planner", low=1, high=10**7)
     num_envs: int = option(64, "episodes per iteration", low=1, high=65536)
-    lr: float = option(0.1, "the learners' policy step", low=0.0, strict=True, high=1.0)
-    lr_planner: float = option(3e-3, "the planner's Adam step", low=0.0, high=1.0)
+    lr: float | None = option(
+        None,
+        "the learners' step (none: prosocial's 0.1, the authors' 0.01/120)",
+        low=0.0,
+        strict=True,
+        high=1.0,
+    )
+    lr_planner: float | None = option(
+        None,
+        "the planner's step (none: prosocial's Adam 3e-3, the authors' 1.04)",
+        low=0.0,
+        high=1e3,
+    )
     estimate: str = option(
         "exact",
-        "how the learners' step sees the transfers in 'with' and 'off': exact (expected "
-        "over the joint action) or sampled (at the actions taken); 'sampled' is always run "
-        "beside",
+        "prosocial's: how the learners' step sees the transfers in 'with' and 'off': exact "
+        "(expected over the joint action) or sampled (at the actions taken); 'sampled' is "
+        "always run beside",
         choices=AMD_ESTIMATES,
     )
     welfare: str = option(
         "sampled",
-        "how the planner scores a step's welfare: sampled (at the joint action taken) or exact "
-        "(expected over the joint action)",
+        "prosocial's: how the planner scores a step's welfare: sampled (at the joint action "
+        "taken) or exact (expected over the joint action)",
         choices=AMD_ESTIMATES,
     )
     planner_gamma: float = option(
-        0.0, "discount of the welfare the planner scores (0: each step's own)", low=0.0, high=1.0
+        0.0,
+        "prosocial's: discount of the welfare the planner scores (0: each step's own)",
+        low=0.0,
+        high=1.0,
     )
     max_transfer: float = option(1.0, "the transfer bound c (authors: 1)", low=0.0, high=1e3)
-    cost: float = option(1e-4, "the cost weight α (authors: 1e-8, normalised)", low=0.0, high=1e3)
+    cost: float | None = option(
+        None, "the cost weight α (none: prosocial's 1e-4, the authors' 1.5e-8)", low=0.0, high=1e3
+    )
     revenue_neutral: bool = option(False, "centre the transfers")
     log_every: int = option(50, "iterations between evaluations", low=1, high=10**7)
     seeds: int = seeds_option(5)
@@ -86,6 +119,16 @@ class CoinConfig(Config):
 
     def check(self) -> None:
         check_log_every(self, "updates")
+        if self.configuration == "authors":
+            for name in ("estimate", "welfare", "planner_gamma"):
+                if getattr(self, name) != CoinConfig.__dataclass_fields__[name].default:
+                    raise ConfigError(name, "prosocial's planner's setting: the authors' has none")
+
+    def numbers(self) -> dict[str, float]:
+        """The learners' step, the planner's step and the cost weight of the run."""
+        given = {"lr": self.lr, "lr_reward": self.lr_planner, "reg_coeff": self.cost}
+        defaults = NUMBERS[self.configuration]
+        return {k: defaults[k] if v is None else v for k, v in given.items()}
 
 
 COIN_MODES = {
@@ -101,14 +144,28 @@ STEPS, AGENTS = 20, 2
 
 
 def _coin_cells(cfg: CoinConfig) -> list[Cell]:
+    authors = cfg.configuration == "authors"
+    numbers = cfg.numbers()
+
     def config(
         updates: int, until: int | None, estimate: str = cfg.estimate, wrappers=None
     ) -> SSDConfig:
+        # the authors' learners: a 64-unit layer on the flattened board, γ = 0.5
+        net = {"torso": "mlp", "gamma": 0.5} if authors else {}
+        planner = (
+            {}
+            if authors
+            else {
+                "planner_estimate": estimate,
+                "planner_welfare": cfg.welfare if until != 0 else "sampled",
+                "planner_gamma": cfg.planner_gamma,
+            }
+        )
         return SSDConfig(
             env="coin_game",
             env_options=(f"max_steps={STEPS}",),
             wrappers=wrappers,
-            algo="amd",
+            algo="amd_authors" if authors else "amd",
             channels=(16,),
             kernels=(3,),
             hidden=(64,),
@@ -116,18 +173,15 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
             updates=updates,
             log_every=cfg.log_every,
             eval_envs=32,
-            lr=cfg.lr,
-            lr_reward=cfg.lr_planner,
             r_max=cfg.max_transfer,
-            reg_coeff=cfg.cost,
             revenue_neutral=cfg.revenue_neutral,
             planner_until=until,
-            planner_estimate=estimate,
-            planner_welfare=cfg.welfare if until != 0 else "sampled",
-            planner_gamma=cfg.planner_gamma,
             eps_div=200.0,
             seeds=cfg.seeds,
             seed=cfg.seed,
+            **numbers,
+            **net,
+            **planner,
         )
 
     runs = {
@@ -142,6 +196,8 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
             cfg.updates, 0, "sampled", (f"pickup_transfers:c={cfg.max_transfer}:base=1",)
         ),
     }
+    if authors:  # their planner has one estimate
+        del runs["sampled"]
     meta = {"c": cfg.max_transfer}
     return [
         Cell(f"coin_game/{m}", runs[m], {"mode": COIN_MODES[m], "mode_key": m, **meta})
@@ -178,18 +234,32 @@ def _coin_tables(cfg: CoinConfig) -> list[Table]:
             notes=(
                 f"{cfg.updates} iterations of {cfg.num_envs} episodes ({2 * cfg.updates} for "
                 "'planner off half-way', the planner paying in the first half), "
-                f"{cfg.seeds} seeds; learners' step {cfg.lr:g}, planner's Adam step "
-                f"{cfg.lr_planner:g}, c = {cfg.max_transfer:g}, α = {cfg.cost:g}, the "
-                f"{cfg.estimate} estimate (sampled in its own row), welfare discount "
-                f"{cfg.planner_gamma:g}; evaluation after the last iteration without exploration "
-                "or transfers; spending is Σ_t Σ_i |r_p,i| per training episode averaged over "
-                "the run's rows with the planner on. The fixed mechanisms pay +c for every coin "
-                "of the picker's colour and fine c for every other coin, by hand (the "
-                "pickup_transfers wrapper), the second also c on every step without a pickup; "
-                "their spending is c per coin picked up (and per idle step).",
+                f"{cfg.seeds} seeds; {_setting(cfg)}; evaluation after the last iteration "
+                "without exploration or transfers; spending is Σ_t Σ_i |r_p,i| per training "
+                "episode averaged over the run's rows with the planner on. The fixed mechanisms "
+                "pay +c for every coin of the picker's colour and fine c for every other coin, "
+                "by hand (the pickup_transfers wrapper), the second also c on every step "
+                "without a pickup; their spending is c per coin picked up (and per idle step).",
             ),
         )
     ]
+
+
+def _setting(cfg: CoinConfig) -> str:
+    """The table's words for the configuration and its numbers."""
+    n = cfg.numbers()
+    common = f"c = {cfg.max_transfer:g}, α = {n['reg_coeff']:g}"
+    if cfg.configuration == "authors":
+        return (
+            "the authors' configuration (online planner and learners, momentum SGD, "
+            f"normalised and clipped look-ahead term): learners' step {n['lr']:.3g}, "
+            f"planner's step {n['lr_reward']:.3g}, {common}"
+        )
+    return (
+        f"learners' step {n['lr']:g}, planner's Adam step {n['lr_reward']:g}, {common}, the "
+        f"{cfg.estimate} estimate (sampled in its own row), welfare discount "
+        f"{cfg.planner_gamma:g}"
+    )
 
 
 def planner_spending(data: CellData) -> np.ndarray:
@@ -298,8 +368,11 @@ def _influence_figures(cfg, cells):
 
 def _coin_figures(cfg, cells):
     title = "Coin Game"
+    present = {c.meta["mode_key"] for c in cells}
     series = [
-        (f"coin_game/{m}", COIN_MODES[m], c) for m, c in zip(COIN_MODES, COIN_COLORS, strict=True)
+        (f"coin_game/{m}", COIN_MODES[m], c)
+        for m, c in zip(COIN_MODES, COIN_COLORS, strict=True)
+        if m in present
     ]
     return curve_figures(
         title, [(title, series)], {title: ("coin/own_fraction", "own-coin fraction")}
