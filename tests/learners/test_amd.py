@@ -275,3 +275,25 @@ def test_the_coin_game_preset_sets_the_fixed_mechanism_beside_the_planner():
     # with the base, c on each of the 2 agents' 20 steps: a pickup's or an idle step's
     data = CellData(cells["fixed_base"], {"coin/picked": picked}, np.arange(2))
     np.testing.assert_allclose(planner_spending(data), [2.0 * 40.0, 2.0 * 40.0])
+
+
+def test_the_coin_game_preset_runs_the_authors_configuration_by_name():
+    from prosocial.experiments import presets
+    from prosocial.learners.amd_authors import LEARNER_STEP, PLANNER_STEP
+
+    preset = presets().make("amd-coin-game")
+    cfg = dataclasses.replace(preset.config, configuration="authors")
+    cells = {c.meta["mode_key"]: c.config for c in preset.cells(cfg)}
+    assert set(cells) == {"with", "without", "off", "fixed", "fixed_base"}  # one estimate
+    run = cells["with"]
+    assert run.algo == "amd_authors" and run.torso == "mlp" and run.gamma == 0.5
+    assert (run.lr, run.lr_reward, run.reg_coeff) == (LEARNER_STEP, PLANNER_STEP, 1.5e-8)
+    assert LEARNER_STEP == pytest.approx(0.01 / 120) and PLANNER_STEP == pytest.approx(1.0416667)
+    assert cells["without"].planner_until == 0 and cells["off"].updates == 2 * cfg.updates
+    # a number given overrides the configuration's; prosocial's keeps its own
+    mine = dataclasses.replace(cfg, lr=1e-3)
+    assert {c.config.lr for c in preset.cells(mine)} == {1e-3}
+    ours = {c.meta["mode_key"]: c.config for c in preset.cells(preset.config)}
+    assert ours["with"].algo == "amd" and (ours["with"].lr, ours["with"].reg_coeff) == (0.1, 1e-4)
+    with pytest.raises(ConfigError, match="estimate: prosocial's planner's setting"):
+        dataclasses.replace(cfg, estimate="sampled")
