@@ -291,9 +291,10 @@ def test_the_coin_game_preset_runs_the_authors_configuration_by_name():
     assert LEARNER_STEP == pytest.approx(0.01 / 120) and PLANNER_STEP == pytest.approx(1.0416667)
     assert cells["without"].planner_until == 0 and cells["off"].updates == 2 * cfg.updates
     # a number given overrides the configuration's; prosocial's keeps its own
-    mine = dataclasses.replace(cfg, lr=1e-3)
-    assert {c.config.lr for c in preset.cells(mine)} == {1e-3}
+    mine = {c.config for c in preset.cells(dataclasses.replace(cfg, lr=1e-3))}
+    assert {c.lr for c in mine} == {1e-3}
+    assert all(c.lr_reward == pytest.approx(12.5) for c in mine)  # the planner's: 12,500 η
     ours = {c.meta["mode_key"]: c.config for c in preset.cells(preset.config)}
     assert ours["with"].algo == "amd" and (ours["with"].lr, ours["with"].reg_coeff) == (0.1, 1e-4)
-    with pytest.raises(ConfigError, match="estimate: prosocial's planner's setting"):
+    with pytest.raises(ConfigError, match="estimate: a setting of prosocial's planner"):
         dataclasses.replace(cfg, estimate="sampled")

@@ -6,7 +6,8 @@ The planner and learners of the authors' Coin Game code (github ``tobiasbaumann1
 (:mod:`prosocial.learners.amd`). Everything learns online, once per step of the game.
 
 **Learners** (their ``Actor_Critic_Agent`` with a centralised critic): agent ``i``'s policy
-π_θⁱ acts on its own view; its critic V_wⁱ(s, π(s)) reads the state and every agent's
+π_θⁱ acts on its own view (theirs: every player acts on the first player's view, the
+whole board); its critic V_wⁱ(s, π(s)) reads the state and every agent's
 action probabilities. After every step, on its reward plus the planner's transfer,
 
     δ_t = rⁱ_t + r_p,i(s_t, a_t) + γ V_wⁱ(s_{t+1}, π(s_{t+1})) − V_wⁱ(s_t, π(s_t)),
@@ -57,7 +58,10 @@ own transfer; the episodes of an update are played with the parameters at its st
 the state is every agent's view stacked (theirs: the first player's view, the whole Coin
 Game board), so the state gradient's sum is divided by ``n`` before the 31; the last step
 of an episode does not bootstrap (their code never passes the end of an episode); a
-recurrent policy is stepped with its memory and its gradient stops at the memory.
+recurrent policy is stepped with its memory and its gradient stops at the memory; the
+weight decay's norm includes the policy network's value head, which nothing else trains
+(about 1 % of the norm at the start). The game differs too: prosocial's Coin Game draws
+each new coin's colour at random, theirs alternates the colour after every pickup.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class CoinConfig(Config):
     )
     lr_planner: float | None = option(
         None,
-        "the planner's step (none: prosocial's Adam 3e-3, the authors' 1.04)",
+        "the planner's step (none: prosocial's Adam 3e-3, the authors' 12,500 × lr)",
         low=0.0,
         high=1e3,
     )
@@ -122,13 +122,17 @@ class CoinConfig(Config):
         if self.configuration == "authors":
             for name in ("estimate", "welfare", "planner_gamma"):
                 if getattr(self, name) != CoinConfig.__dataclass_fields__[name].default:
-                    raise ConfigError(name, "prosocial's planner's setting: the authors' has none")
+                    raise ConfigError(
+                        name, "a setting of prosocial's planner; the authors' has none"
+                    )
 
     def numbers(self) -> dict[str, float]:
         """The learners' step, the planner's step and the cost weight of the run."""
         given = {"lr": self.lr, "lr_reward": self.lr_planner, "reg_coeff": self.cost}
-        defaults = NUMBERS[self.configuration]
-        return {k: defaults[k] if v is None else v for k, v in given.items()}
+        numbers = {k: NUMBERS[self.configuration][k] if v is None else v for k, v in given.items()}
+        if self.configuration == "authors" and self.lr_planner is None:
+            numbers["lr_reward"] = PLANNER_STEP / LEARNER_STEP * numbers["lr"]  # theirs: a multiple
+        return numbers
 
 
 COIN_MODES = {
