@@ -17,7 +17,8 @@ social influence against A2C, and the adaptive-mechanism-design planner in the C
   the 3×3 board with c = 1; no results were published. The learners' step, the
   planner's step, the batch and the welfare scored per step (discount 0, as the authors'
   code scores the step's collective reward) are prosocial's choices, from the sweep in
-  docs/ssd.md.
+  docs/ssd.md. ``--configuration authors`` runs the same rows (but the sampled one) with
+  the authors' own learners and planner (:mod:`prosocial.learners.amd_authors`).
 """
 
 from __future__ import annotations
