@@ -257,7 +257,7 @@ def test_the_exact_estimate_trains_the_planner_in_the_coin_game():
 def test_the_coin_game_preset_sets_the_fixed_mechanism_beside_the_planner():
     from prosocial.experiments import presets
     from prosocial.experiments.spec import CellData
-    from prosocial.experiments.ssd.shaping import planner_spending
+    from prosocial.experiments.ssd.amd_coin import planner_spending
 
     preset = presets().make("amd-coin-game")
     cfg = dataclasses.replace(preset.config, max_transfer=2.0, welfare="exact")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from prosocial.experiments.fields import Config, check_log_every, option, seed_option, seeds_option
 from prosocial.experiments.spec import Analysis, Bar, Cell, Figure, Preset, Table, register
-from prosocial.experiments.ssd import lase, lio, shaping
+from prosocial.experiments.ssd import amd_coin, lase, lio, shaping
 from prosocial.experiments.ssd import program as _program  # noqa: F401  (registers "ssd")
 from prosocial.experiments.ssd.analyses import group_optimum
 from prosocial.experiments.ssd.config import SSDConfig
@@ -189,6 +189,7 @@ def register_all() -> None:
     lio.register_all()
     lase.register_all()
     shaping.register_all()
+    amd_coin.register_all()
     register(
         Preset(
             name="ssd-baselines",
