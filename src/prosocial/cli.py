@@ -221,6 +221,7 @@ def _execute(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from prosocial import experiments
+    from prosocial.experiments.progress import LineProgress
     from prosocial.experiments.runner import Options, run
     from prosocial.experiments.tracking import check_names, make_sinks
 
@@ -250,11 +251,17 @@ def _execute(
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
-    progress = Progress(*columns, console=console, transient=False)
+    # bars on a terminal; in a log file, where bars show nothing until the end, lines
+    progress = (
+        Progress(*columns, console=console, transient=False)
+        if console.is_terminal
+        else LineProgress(console.file)
+    )
     command = "reproduce" if group else "run"
 
     def interrupted() -> str:
-        progress.live.transient = True  # the bars go, the one line stays
+        if isinstance(progress, Progress):
+            progress.live.transient = True  # the bars go, the one line stays
         progress.stop()
         return (
             f"the last checkpoint is in {path}; continue with: prosocial {command} "

@@ -171,6 +171,10 @@ def _run_group(
     return GroupResult(configs, metrics, finished, diverged)
 
 
+def _count(k: int, noun: str) -> str:
+    return f"{k} {noun}" if k == 1 else f"{k} {noun}s"
+
+
 def _log(sinks: Sequence[Any], program: Program, names: list[str], piece: dict) -> None:
     """Each row of a chunk to the tracking sinks: per cell, the mean over seeds."""
     if not sinks:
@@ -261,8 +265,10 @@ def _run(selected, root: Path, options: Options) -> list[tuple[Path, dict | None
     def job(item):
         (name, _), configs = item
         program = PROGRAMS.make(name)
-        seeds = getattr(configs[0], "seeds", "")
-        label = f"{name}: {len(configs)} cells × {seeds} seeds"
+        seeds = getattr(configs[0], "seeds", None)
+        label = f"{name}: {_count(len(configs), 'cell')}"
+        if seeds is not None:
+            label += f" × {_count(seeds, 'seed')}"
         cell_names = [names[(name, c)] for c in configs]
         return _run_group(program, configs, ckpt, options, label, cell_names)
 
