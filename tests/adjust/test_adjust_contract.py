@@ -10,6 +10,8 @@ import pytest
 from prosocial.adjust import ADJUSTMENTS, Access, Adjustment
 from prosocial.errors import ConfigError
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 NAMES = ADJUSTMENTS.names()
 
 

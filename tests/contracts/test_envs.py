@@ -13,6 +13,8 @@ import pytest
 from prosocial import envs
 from prosocial.errors import ConfigError, UnknownNameError
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 STEPS = 12
 
 

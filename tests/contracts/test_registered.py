@@ -12,6 +12,8 @@ from prosocial.games import DEGREE_GAMES, MATRIX_GAMES, validate_payoffs, values
 from prosocial.learners import LEARNERS, Transition
 from prosocial.strategies import STRATEGIES, play_match
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 GAME_ARGS = {"social_dilemma": {"greed": 1.0, "fear": 1.0}, "n_player_dilemma": {"n_players": 3}}
 
 

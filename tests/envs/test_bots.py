@@ -15,6 +15,8 @@ from prosocial.envs.bots import BOTS, act_all, bot_names, joint_policy, make_bot
 from prosocial.envs.stag_hunt import StagHuntState
 from prosocial.errors import ConfigError, UnknownNameError
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 BATCH = 8
 
 

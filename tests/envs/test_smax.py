@@ -10,6 +10,8 @@ from prosocial import envs
 from prosocial.envs.smax import parse_team
 from prosocial.errors import ConfigError
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 pytest.importorskip("jaxmarl")
 
 

@@ -14,6 +14,8 @@ from prosocial.envs import wrappers
 from prosocial.envs.core import Box, Discrete, Environment
 from prosocial.errors import ConfigError, UnknownNameError
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 # --------------------------------------------------------------------------------------
 # a scripted game: the rewards and hits of step τ of every episode are rows of params
 

@@ -17,6 +17,8 @@ from prosocial.experiments.gradual_tft import program as P
 from prosocial.experiments.program import Batch, seed_keys
 from prosocial.strategies import play_match, select
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 SMALL = {
     "rows": "gtft_bayes,gtft_reward,naive",
     "columns": "allc,alld,gtft_bayes,gtft_reward",

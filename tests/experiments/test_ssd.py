@@ -17,6 +17,8 @@ from prosocial.errors import ConfigError
 from prosocial.experiments.ssd.config import SSDConfig
 from prosocial.experiments.ssd.program import build, learning_rewards
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 # ---------------------------------------------------------------- configs
 
 

@@ -16,6 +16,8 @@ from prosocial.experiments.ssd.config import SSDConfig
 from prosocial.learners import amd, recipients
 from prosocial.learners.networks import NetworkConfig, make_network
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 
 def test_joint_actions_are_in_row_major_order():
     rows = amd.joint_actions(3, 2)

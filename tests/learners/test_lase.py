@@ -1,6 +1,8 @@
 """LASE: the social relationship and the gifts by hand, zero-sum gifting, the learner's
 relationships against its own networks, and a short IPD run that a wrong sign would break."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,6 +12,9 @@ from prosocial import envs
 from prosocial.errors import ConfigError
 from prosocial.learners import DEEP_LEARNERS, NetworkConfig, make_network
 from prosocial.learners.lase import gift_matrix, gifted_rewards, social_relationship
+
+# these tests are compile-bound: XLA's backend optimisations cost more than they save here
+fast_jit = functools.partial(jax.jit, compiler_options={"xla_backend_optimization_level": 0})
 
 
 def test_social_relationship_of_a_two_action_co_player_by_hand():
@@ -74,8 +79,9 @@ def _rollout(env, learner, key):
     from prosocial.learners import play
 
     actors = play.start(env, learner.initial_carry(3), key, 3)
-    state = jax.jit(learner.init)(key)
-    _, rollout, _ = play.collect(learner, env, state, actors, key, 6)
+    state = fast_jit(learner.init)(key)
+    collect = fast_jit(lambda state, actors, key: play.collect(learner, env, state, actors, key, 6))
+    _, rollout, _ = collect(state, actors, key)
     return state, rollout
 
 
@@ -84,7 +90,7 @@ def test_update_gifts_within_bounds_and_conserves_reward(perspective):
     env, learner = _learner(perspective)
     state, rollout = _rollout(env, learner, jax.random.PRNGKey(0))
     rollout = rollout._replace(rewards=rollout.rewards + 1.0)  # some reward to give
-    new, metrics = jax.jit(learner.update)(state, rollout, jax.random.PRNGKey(1))
+    new, metrics = fast_jit(learner.update)(state, rollout, jax.random.PRNGKey(1))
     assert float(metrics["lase/conservation_error"]) <= 1e-5
     rel = np.asarray(metrics["lase/relationship"])
     assert rel.shape == (2,) and np.all(np.abs(rel) <= 1.0)
@@ -107,7 +113,7 @@ def test_gifts_conserve_the_collective_reward_at_every_step_of_every_game(game):
     state, rollout = _rollout(env, learner, jax.random.PRNGKey(2))
     noise = jax.random.normal(jax.random.PRNGKey(7), rollout.rewards.shape)
     rollout = rollout._replace(rewards=rollout.rewards + 10.0 * noise)
-    _, metrics = jax.jit(learner.update)(state, rollout, jax.random.PRNGKey(1))
+    _, metrics = fast_jit(learner.update)(state, rollout, jax.random.PRNGKey(1))
     scale = float(jnp.max(jnp.abs(jnp.sum(rollout.rewards, -1))))
     assert float(metrics["lase/conservation_error"]) <= 1e-6 * max(scale, 1.0) * n
     rel, spread = np.asarray(metrics["lase/relationship"]), metrics["lase/relationship_std"]
@@ -129,7 +135,7 @@ def test_learner_relationship_matches_its_networks_by_hand():
     env, learner = _learner(False, "iterated_matrix_game")
     state, rollout = _rollout(env, learner, jax.random.PRNGKey(3))
     rollout = rollout._replace(rewards=rollout.rewards + 1.0)  # some reward to give
-    _, metrics = jax.jit(learner.update)(state, rollout, jax.random.PRNGKey(4))
+    _, metrics = fast_jit(learner.update)(state, rollout, jax.random.PRNGKey(4))
     net = SRNet(learner.network.config, 2, 1)
     acts = np.asarray(rollout.actions).reshape(-1, 2)  # (T·E, 2)
 
@@ -174,7 +180,7 @@ def test_the_imitating_co_player_model_learns_the_co_players_actions(model):
     rollout = rollout._replace(
         actions=actions, rewards=jnp.broadcast_to(jnp.array([5.0, 0.0]), rollout.rewards.shape)
     )
-    update = jax.jit(learner.update)
+    update = fast_jit(learner.update)
     for k in range(60):
         state, _ = update(state, rollout, jax.random.PRNGKey(k))
     net = SRNet(learner.network.config, 2, 1)
@@ -212,12 +218,15 @@ def test_scripted_co_players_are_played_recorded_and_give_nothing(bot):
     override = play.scripted(make_bot(bot, env), jnp.array([False, True]))
     key = jax.random.PRNGKey(8)
     actors = play.start(env, learner.initial_carry(4), key, 4)
-    state = jax.jit(learner.init)(key)
-    _, rollout, _ = play.collect(learner, env, state, actors, key, 6, override)
+    state = fast_jit(learner.init)(key)
+    collect = fast_jit(
+        lambda state, actors, key: play.collect(learner, env, state, actors, key, 6, override)
+    )
+    _, rollout, _ = collect(state, actors, key)
     assert np.all(np.asarray(rollout.actions[..., 1]) == (0 if bot == "cooperate" else 1))
     assert len(np.unique(np.asarray(rollout.actions[..., 0]))) == 2  # the learner explores
     rollout = rollout._replace(rewards=rollout.rewards + 1.0)
-    _, metrics = jax.jit(learner.update)(state, rollout, key)
+    _, metrics = fast_jit(learner.update)(state, rollout, key)
     assert float(metrics["lase/gift_given"][1]) == 0.0
     assert float(metrics["lase/gift_received"][0]) == 0.0
     with pytest.raises(ConfigError) as err:

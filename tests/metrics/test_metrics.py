@@ -13,6 +13,8 @@ from prosocial import envs, metrics
 from prosocial.envs import wrappers
 from prosocial.errors import ConfigError
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 GLOSSARY = pathlib.Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
 

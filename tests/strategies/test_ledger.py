@@ -18,6 +18,8 @@ from prosocial.strategies import (
     play_match,
 )
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 IPD = degree_ipd()
 CONT = continuous_dilemma()
 KEY = jax.random.PRNGKey(0)

@@ -29,6 +29,8 @@ from prosocial.strategies import (
 )
 from prosocial.strategies.estimators import bayes, reward_inversion
 
+pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conftest
+
 IPD = degree_ipd()
 CONT = continuous_dilemma()
 KEY = jax.random.PRNGKey(0)
