@@ -75,6 +75,10 @@ def test_the_named_scales_are_the_published_settings():
     sj = deep.cell_config(deep.DeepConfig(scale="socialjax"), "cleanup", "simul_ind", None)
     assert (sj.num_envs, sj.updates, sj.lr) == (256, 390, 5e-4)
     assert "num_agents=7" in sj.env_options
+    # the batch is an option over any scale: the same steps in fewer, larger updates
+    big = deep.cell_config(deep.DeepConfig(num_envs=32, updates=10), "harvest", "aga", 1.0)
+    assert (big.num_envs, big.updates, big.minibatches) == (32, 10, 4)
+    assert deep.cell_config(deep.DeepConfig(), "harvest", "aga", 1.0).num_envs == 8
 
 
 @pytest.mark.parametrize(
@@ -84,6 +88,8 @@ def test_the_named_scales_are_the_published_settings():
         ({"scale": "gpu"}, "scale"),
         ({"lams": (-1.0,)}, "lams"),
         ({"methods": ("lola",)}, "methods"),
+        ({"num_envs": 3}, "num_envs"),  # 4 minibatches of 3 × 50 steps
+        ({"num_envs": 0}, "num_envs"),
     ],
 )
 def test_bad_configs_name_their_field(kwargs, field):

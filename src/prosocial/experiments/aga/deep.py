@@ -32,6 +32,7 @@ beside ours.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -90,9 +91,11 @@ SCALES = {
 
 
 def scale_settings(scales: dict, config) -> dict:
-    """The settings of ``config.scale`` with the config's ``updates`` and ``log_every`` in
-    place of the scale's where given; ``log_every`` must divide ``updates``."""
+    """The settings of ``config.scale`` with the config's ``num_envs``, ``updates`` and
+    ``log_every`` in place of the scale's where given; ``log_every`` must divide
+    ``updates``."""
     s = dict(scales[config.scale])
+    s["num_envs"] = config.num_envs or s["num_envs"]
     s["updates"] = config.updates or s["updates"]
     s["log_every"] = config.log_every or s["log_every"]
     if s["updates"] % s["log_every"]:
@@ -119,6 +122,9 @@ class DeepConfig(Config):
         "cpu (ours, 2 cores), fcgrad (FCGrad's settings) or socialjax (7 agents; both GPU)",
         choices=tuple(SCALES),
     )
+    num_envs: int | None = option(
+        None, "environments per update (none: the scale's)", low=1, high=65536
+    )
     updates: int | None = option(None, "updates per run (none: the scale's)", low=1, high=10**7)
     log_every: int | None = option(
         None, "updates between evaluations (none: the scale's)", low=1, high=10**7
@@ -130,7 +136,14 @@ class DeepConfig(Config):
         return scale_settings(SCALES, self)
 
     def check(self) -> None:
-        self.settings()
+        s = self.settings()
+        if (s["num_envs"] * s["max_steps"]) % s["minibatches"]:
+            raise ConfigError(
+                "num_envs",
+                f"{s['num_envs']}: the scale's {s['minibatches']} PPO minibatches do not divide "
+                f"its {s['max_steps']} steps × num_envs; accepted: a multiple of "
+                f"{s['minibatches'] // math.gcd(s['minibatches'], s['max_steps'])}",
+            )
 
 
 def cell_config(cfg: DeepConfig, game: str, method: str, lam: float | None) -> SSDConfig:

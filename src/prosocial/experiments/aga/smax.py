@@ -56,6 +56,9 @@ class SMAXConfig(Config):
     scale: str = option(
         "cpu", "cpu (ours, 2 cores) or jaxmarl (JaxMARL's IPPO scale; GPU)", choices=tuple(SCALES)
     )
+    num_envs: int | None = option(
+        None, "environments per update (none: the scale's)", low=1, high=65536
+    )
     updates: int | None = option(None, "updates per run (none: the scale's)", low=1, high=10**7)
     log_every: int | None = option(
         None, "updates between evaluations (none: the scale's)", low=1, high=10**7
