@@ -36,6 +36,8 @@ def test_the_jaxmarl_scale_is_its_ippo_setting():
     config = smax.cell_config(smax.SMAXConfig(scale="jaxmarl"), "simul_ind", None)
     assert (config.num_envs, config.steps, config.updates) == (128, 128, 610)
     assert (config.memory, config.memory_size, config.anneal_lr) == ("gru", 128, True)
+    smaller = smax.cell_config(smax.SMAXConfig(scale="jaxmarl", num_envs=16), "aga", 1.0)
+    assert (smaller.num_envs, smaller.steps, smaller.updates) == (16, 128, 610)
 
 
 @pytest.mark.parametrize(
