@@ -280,7 +280,8 @@ def test_a_killed_run_resumes_to_identical_files_and_its_populations_cross_play(
     env = {
         **{k: v for k, v in os.environ.items() if k != "XLA_FLAGS"},
         "PROSOCIAL_CACHE_DIR": str(tmp_path / "cache"),
-        "XLA_FLAGS": "--xla_backend_optimization_level=0",  # compile-bound; no workaround
+        # compile-bound: level 0; the CLI adds its CPU workarounds to these flags itself
+        "XLA_FLAGS": "--xla_backend_optimization_level=0",
     }
     _finish(_cli([*SSD_RUN, "--out", str(tmp_path / "whole")], env))
     (done,) = (tmp_path / "whole" / "ssd-baselines").iterdir()
