@@ -79,6 +79,10 @@ def test_the_named_scales_are_the_published_settings():
     big = deep.cell_config(deep.DeepConfig(num_envs=32, updates=10), "harvest", "aga", 1.0)
     assert (big.num_envs, big.updates, big.minibatches) == (32, 10, 4)
     assert deep.cell_config(deep.DeepConfig(), "harvest", "aga", 1.0).num_envs == 8
+    # the cross terms across time reach every cell, and their absence is the default
+    crossed = deep.DeepConfig(hessian_lambda=0.5)
+    assert {c.config.hessian_lambda for c in deep.cells(crossed)} == {0.5}
+    assert deep.cell_config(deep.DeepConfig(), "harvest", "aga", 1.0).hessian_lambda is None
 
 
 @pytest.mark.parametrize(
@@ -90,6 +94,9 @@ def test_the_named_scales_are_the_published_settings():
         ({"methods": ("lola",)}, "methods"),
         ({"num_envs": 3}, "num_envs"),  # 4 minibatches of 3 × 50 steps
         ({"num_envs": 0}, "num_envs"),
+        # whole environments in 4 minibatches: 6 × 50 steps would divide, 6 environments not
+        ({"num_envs": 6, "hessian_lambda": 1.0}, "num_envs"),
+        ({"hessian_lambda": 2.0}, "hessian_lambda"),
     ],
 )
 def test_bad_configs_name_their_field(kwargs, field):

@@ -50,6 +50,19 @@ pytestmark = pytest.mark.usefixtures("fast_compile")  # compile-bound: see conft
         ({"algo": "lase", "coplayer_model": "mirror"}, "coplayer_model"),
         ({"algo": "a2c", "coplayer_model": "imitate"}, "coplayer_model"),
         ({"algo": "ppo", "perspective": False}, "perspective"),
+        ({"algo": "ppo", "hessian_lambda": 0.5}, "hessian_lambda"),
+        ({"algo": "adjusted_ppo", "hessian_lambda": 1.5}, "hessian_lambda"),
+        # whole sequences: 4 environments in 3 minibatches, though 12 steps × 4 would divide
+        (
+            {
+                "algo": "adjusted_ppo",
+                "hessian_lambda": 0.5,
+                "minibatches": 3,
+                "num_envs": 4,
+                "steps": 12,
+            },
+            "minibatches",
+        ),
     ],
 )
 def test_bad_configs_name_the_field(fields, needle):

@@ -16,7 +16,13 @@ import pytest
 from prosocial.adjust import ADJUSTMENTS, collective_gradient, individual_gradient, jacobian
 from prosocial.errors import ConfigError
 from prosocial.learners import DEEP_LEARNERS, NetworkConfig, deep, make_network
-from prosocial.learners.adjusted import ACCEPTED, normalise_advantages, surrogate_game
+from prosocial.learners.adjusted import (
+    ACCEPTED,
+    cross_terms,
+    magic_box,
+    normalise_advantages,
+    surrogate_game,
+)
 
 N, B, OBS, A = 3, 16, (5,), 4
 NET = make_network(NetworkConfig(torso="mlp", hidden=(8,)), OBS, A)
@@ -117,7 +123,7 @@ def test_agas_collective_hessian_product_matches_finite_differences():
     assert max(float(jnp.abs(x).max()) for x in jax.tree.leaves(got)) > 1e-4
 
 
-def one_update(adjustment, seed=0, **kwargs):
+def one_update(adjustment, seed=0, episodes=False, **kwargs):
     learner = DEEP_LEARNERS.make(
         "adjusted_ppo",
         network=NET,
@@ -132,10 +138,10 @@ def one_update(adjustment, seed=0, **kwargs):
     T = 4
     ro = deep.Rollout(
         obs=rng.normal(size=(T, B, N, *OBS)).astype(np.float32),
-        resets=np.ones((T, B), bool),
+        resets=np.arange(T)[:, None] == 0 if episodes else np.ones((T, B), bool),
         actions=rng.integers(0, A, (T, B, N)).astype(np.int32),
         rewards=rng.normal(size=(T, B, N)).astype(np.float32),
-        dones=np.ones((T, B), bool),
+        dones=np.arange(T)[:, None] == T - 1 if episodes else np.ones((T, B), bool),
         logp=np.full((T, B, N), np.log(1.0 / A), np.float32),
         values=np.zeros((T, B, N), np.float32),
         carry=learner.initial_carry(B),
@@ -164,6 +170,8 @@ def test_a_coefficient_changes_the_step_and_zero_aga_is_simul_co():
         ({"adjustment": "AgA"}, "adjustment"),
         ({"shared": True}, "shared"),
         ({"adjustment": "aga", "coef": -1.0}, "aga.lam"),
+        ({"hessian_lambda": 1.5}, "hessian_lambda"),
+        ({"hessian_lambda": -0.1}, "hessian_lambda"),
     ],
 )
 def test_bad_adjustments_are_refused(kwargs, field):
@@ -187,4 +195,113 @@ def test_the_separable_surrogate_game_has_the_jacobians_individual_gradient():
         ),
         xi,
         full,
+    )
+
+
+# ---------------------------------------------------------------- cross terms across time
+
+S0, H2 = 5, 2  # a start state and one state per joint action of the first step; 2 steps
+
+
+def two_step_game(seed=0):
+    """Two agents with tabular softmax policies ``θ_j[s]`` over two steps: the second
+    step's state is the first joint action; random rewards ``r_i(t, s, a)``."""
+    k_theta, k_r = jax.random.split(jax.random.key(seed))
+    theta = jax.random.normal(k_theta, (2, S0, 2), jnp.float64)
+    rewards = jax.random.normal(k_r, (2, H2, S0, 2, 2), jnp.float64)  # (i, t, s, a_0, a_1)
+    trajectories = [(a, b) for a in np.ndindex(2, 2) for b in np.ndindex(2, 2)]
+    return theta, rewards, trajectories
+
+
+def trajectory_logp(theta, traj):
+    """``(H2,)`` the joint log-probability of each step of ``traj`` and its states."""
+    (a0, a1), (b0, b1) = traj
+    s2 = 1 + 2 * a0 + a1
+    logp = jax.nn.log_softmax(theta, axis=-1)
+    return jnp.stack([logp[0, 0, a0] + logp[1, 0, a1], logp[0, s2, b0] + logp[1, s2, b1]]), s2
+
+
+def exact_return(theta, rewards, trajectories):
+    """``Σ_i J_i(θ)``: the expected collective return, by enumeration."""
+    total = 0.0
+    for traj in trajectories:
+        lp, s2 = trajectory_logp(theta, traj)
+        (a0, a1), (b0, b1) = traj
+        r = rewards[:, 0, 0, a0, a1].sum() + rewards[:, 1, s2, b0, b1].sum()
+        total = total + jnp.exp(lp.sum()) * r
+    return total
+
+
+def estimated_hessian(theta, rewards, trajectories, lam):
+    """``Σ_τ p(τ) ∇²[Σ_t G_t (□(log π_t) + X_t)]`` with ``p(τ)`` held: the per-step surrogate
+    plus the cross terms at λ_d, with Â the collective reward to go."""
+
+    def estimate(th, traj, weight):
+        lp, s2 = trajectory_logp(th, traj)
+        (a0, a1), (b0, b1) = traj
+        r = jnp.stack([rewards[:, 0, 0, a0, a1].sum(), rewards[:, 1, s2, b0, b1].sum()])
+        to_go = jnp.cumsum(r[::-1])[::-1]
+        x = cross_terms(lp[:, None], jnp.array([[True], [False]]), lam)[:, 0]
+        return weight * jnp.sum(to_go * (magic_box(lp) + x))
+
+    total = 0.0
+    for traj in trajectories:
+        weight = jnp.exp(trajectory_logp(theta, traj)[0].sum())
+        total = total + jax.hessian(estimate)(theta, traj, weight)
+    return total
+
+
+def test_cross_terms_at_lambda_one_give_dices_unbiased_hessian_of_the_return():
+    with jax.enable_x64():
+        theta, rewards, trajectories = two_step_game()
+        exact = jax.hessian(exact_return)(theta, rewards, trajectories)
+        full = estimated_hessian(theta, rewards, trajectories, 1.0)
+        np.testing.assert_allclose(full, exact, rtol=1e-9, atol=1e-9)
+        # the per-step surrogate alone (λ_d = 0) misses the cross terms, and they are large
+        step = estimated_hessian(theta, rewards, trajectories, 0.0)
+        assert float(jnp.abs(step - exact).max()) > 0.1 * float(jnp.abs(exact).max())
+        # the first derivative is the same with or without them
+        grad = jax.grad(exact_return)(theta, rewards, trajectories)
+        assert float(jnp.abs(grad).max()) > 1e-2
+
+
+def test_cross_terms_are_zero_in_value_and_gradient_and_stop_at_an_episode_start():
+    rng = np.random.default_rng(0)
+    logits = jnp.asarray(rng.normal(size=(4, 3)), jnp.float32)
+    actions = jnp.array([0, 2, 1, 1])
+    resets = jnp.array([[True], [False], [True], [False]])
+
+    def x(z, lam):
+        lp = jax.nn.log_softmax(z)[jnp.arange(4), actions]
+        return cross_terms(lp[:, None], resets, lam)[:, 0]
+
+    assert np.all(np.asarray(x(logits, 0.7)) == 0.0)
+    np.testing.assert_allclose(jax.jacobian(x)(logits, 0.7), 0.0, atol=1e-6)
+    hess = jax.hessian(x)(logits, 0.7)  # (T, 4, 3, 4, 3)
+    lp_grad = jax.jacobian(lambda z: jax.nn.log_softmax(z)[jnp.arange(4), actions])(logits)
+    # X_1 = 0.7 (∇lp_1 ∇lp_0ᵀ + ∇lp_0 ∇lp_1ᵀ); X_0 and X_2 (episode starts) have no terms
+    expected = 0.7 * (
+        jnp.einsum("ab,cd->abcd", lp_grad[1], lp_grad[0])
+        + jnp.einsum("ab,cd->abcd", lp_grad[0], lp_grad[1])
+    )
+    np.testing.assert_allclose(hess[1], expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(hess[0], 0.0, atol=1e-7)
+    np.testing.assert_allclose(hess[2], 0.0, atol=1e-7)
+    assert float(jnp.abs(hess[3]).max()) > 1e-3  # linked to step 2, not across the start
+
+
+def test_cross_terms_leave_first_order_methods_and_change_agas_step():
+    for method in ("simul_ind", "simul_co"):
+        _, (plain, _) = one_update(method, episodes=True, hessian_lambda=0.0)
+        _, (crossed, _) = one_update(method, episodes=True, hessian_lambda=1.0)
+        jax.tree.map(
+            functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=1e-6),
+            crossed.params,
+            plain.params,
+        )
+    _, (plain, _) = one_update("aga_fixed_sign", episodes=True, coef=1.0, hessian_lambda=0.0)
+    _, (crossed, _) = one_update("aga_fixed_sign", episodes=True, coef=1.0, hessian_lambda=1.0)
+    assert any(
+        not np.allclose(a, b, rtol=1e-4, atol=1e-6)
+        for a, b in zip(jax.tree.leaves(crossed.params), jax.tree.leaves(plain.params), strict=True)
     )

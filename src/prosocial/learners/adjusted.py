@@ -31,6 +31,27 @@ step is IPPO's; afterwards the co-players' ratios weight each sample and the cli
 acts on the joint ratio (a decentralised trust region, as in Sun et al. 2023, "Trust
 region bounds for decentralized PPO under non-stationarity", AAMAS).
 
+Second-order terms across time (``hessian_lambda``). The surrogate's second derivatives
+hold each step's own score terms only. The Hessian of an expected return also couples a
+step's action with the earlier actions of its episode (DiCE's ``∇S_t ∇S_tᵀ``, ``S_t``
+the joint log-probability of every action up to ``t``). With ``hessian_lambda = λ_d``
+each loss gains Loaded DiCE's missing terms (Farquhar et al. 2019, "Loaded DiCE: trading
+off bias and variance in any-order score function gradient estimators for reinforcement
+learning", NeurIPS, eqs. 8-9), ``ℓ_i ← ℓ_i − E_t[Â_{i,t} X_t]`` with
+
+    log π_t = Σ_j log π_{θ_j}(a_{j,t} | o_{j,t})
+    v_t = λ_d (v_{t−1} + log π_{t−1}),   0 where step t starts an episode
+    X_t = □(v_t + log π_t) − □(v_t) − □(log π_t) + 1,     □(x) = exp(x − ⊥(x))
+
+``X_t`` is 0 in value and in gradient at every θ (``∇□(x) = ∇x``), so ξ, ξ_c and every
+first-order method are unchanged; its Hessian is ``∇log π_t ∇v_tᵀ + ∇v_t ∇log π_tᵀ``. With
+``λ_d = 1`` and Â the reward to go, summed over t the terms telescope into DiCE's
+unbiased Hessian estimate of the return (tested by enumeration in the tests); ``λ_d < 1``
+discounts the older actions' share (less variance, more bias), and ``0`` adds nothing.
+The terms need whole sequences, so with ``hessian_lambda`` set the minibatches are
+environments' whole rollouts (as for a recurrent network) instead of shuffled steps; the
+PPO clipping does not act on them.
+
 Advantages are centred per agent and divided by one standard deviation pooled over every
 agent of the minibatch (PPO's per-agent normalisation would reweight the agents inside
 ℓ_c). The collective objective is the unnormalised sum, as in the exact games; FCGrad
@@ -67,16 +88,41 @@ def normalise_advantages(adv: jax.Array) -> jax.Array:
     return centred / (jnp.sqrt(jnp.mean(centred**2)) + 1e-8)
 
 
-def surrogates(logp: jax.Array, mb: dict, clip) -> jax.Array:
+def magic_box(x: jax.Array) -> jax.Array:
+    """DiCE's ``□(x) = exp(x − ⊥(x))``: 1 in value, ``∇□(x) = □(x) ∇x`` (Foerster et al. 2018)."""
+    return jnp.exp(x - jax.lax.stop_gradient(x))
+
+
+def cross_terms(logp: jax.Array, resets: jax.Array, lam) -> jax.Array:
+    """Loaded DiCE's cross terms ``X_t`` (module docstring), shape ``(T, B)``, from the joint
+    log-probability ``logp`` ``(T, B)`` of each step's actions and ``resets`` ``(T, B)``
+    (whether step ``t`` starts an episode), with ``λ_d = lam``."""
+
+    def step(v_prev, xs):
+        lp, reset = xs
+        v = jnp.where(reset, 0.0, v_prev)
+        w = v + lp
+        return lam * w, magic_box(w) - magic_box(v) - magic_box(lp) + 1.0
+
+    _, x = jax.lax.scan(step, jnp.zeros_like(logp[0]), (logp, resets))
+    return x
+
+
+def surrogates(logp: jax.Array, mb: dict, clip, hessian_lambda=None) -> jax.Array:
     """The joint-ratio surrogates ``ℓ_i``, shape ``(n,)``, from every agent's
-    log-probability ``(n, T, B)`` of its action on the minibatch ``mb`` (module docstring)."""
+    log-probability ``(n, T, B)`` of its action on the minibatch ``mb``, with Loaded DiCE's
+    cross terms where ``hessian_lambda`` is set (module docstring)."""
     ratio = jnp.exp(jnp.sum(logp - mb["logp"], axis=0, keepdims=True))  # (1, T, B)
     adv = normalise_advantages(mb["advantages"])
     clipped = jnp.clip(ratio, 1 - clip, 1 + clip)
-    return -jnp.mean(jnp.minimum(ratio * adv, clipped * adv), axis=(1, 2))
+    losses = -jnp.mean(jnp.minimum(ratio * adv, clipped * adv), axis=(1, 2))
+    if hessian_lambda is None:
+        return losses
+    x = cross_terms(jnp.sum(logp, axis=0), mb["resets"][0], hessian_lambda)
+    return losses - jnp.mean(adv * x[None], axis=(1, 2))
 
 
-def surrogate_game(network: Network, clip, mb: dict, carry) -> SeparableGame:
+def surrogate_game(network: Network, clip, mb: dict, carry, hessian_lambda=None) -> SeparableGame:
     """The game the adjustment sees on minibatch ``mb``: agent ``j``'s network gives the
     log-probabilities of its own actions (separable across agents), and the surrogates
     combine them."""
@@ -86,7 +132,7 @@ def surrogate_game(network: Network, clip, mb: dict, carry) -> SeparableGame:
         _, logits, _ = apply_n(params, carry, mb["obs"], mb["resets"])
         return deep.log_prob(logits, mb["actions"])
 
-    return SeparableGame(logp, lambda z: surrogates(z, mb, clip))
+    return SeparableGame(logp, lambda z: surrogates(z, mb, clip, hessian_lambda))
 
 
 @DEEP_LEARNERS.register("adjusted_ppo")
@@ -108,12 +154,17 @@ def adjusted_ppo(
     max_grad_norm=0.5,
     epochs: int = 2,
     minibatches: int = 4,
+    hessian_lambda: float | None = None,
 ) -> DeepLearner:
     """PPO agents whose policy step is ``adjustment`` (a name of :data:`ACCEPTED`) with
     coefficient ``coef`` (AgA's λ, SL's α, CGA's and SGA's λ, LOLA's and SOS's η; ignored by
-    Simul-Ind and Simul-Co; it may be traced, so a sweep over it compiles once)."""
+    Simul-Ind and Simul-Co; it may be traced, so a sweep over it compiles once), and
+    ``hessian_lambda`` λ_d ∈ [0, 1] of the cross terms across time (None: none, and
+    minibatches of shuffled steps; module docstring)."""
     if adjustment not in ACCEPTED:
         raise ConfigError("adjustment", f"{adjustment!r}; accepted: {', '.join(ACCEPTED)}")
+    if hessian_lambda is not None and not 0.0 <= float(hessian_lambda) <= 1.0:
+        raise ConfigError("hessian_lambda", f"{hessian_lambda}; accepted: None or 0..1")
     if shared:
         raise ConfigError("shared", "an adjustment needs one parameter set per agent")
     keyword = COEFFICIENT[adjustment]
@@ -133,7 +184,7 @@ def adjusted_ppo(
     critic_grad = jax.grad(critic_loss, has_aux=True)
 
     def minibatch_gradient(params, mb, carry):
-        game = surrogate_game(network, clip, mb, carry)
+        game = surrogate_game(network, clip, mb, carry, hessian_lambda)
         direction, _ = rule.update(game, params, rule.init(params))
         grads, aux = critic_grad(params, mb, carry)
         return jax.tree.map(jnp.add, direction, grads), aux
@@ -151,5 +202,6 @@ def adjusted_ppo(
         gae_lambda=gae_lambda,
         epochs=epochs,
         minibatches=minibatches,
+        sequences=hessian_lambda is not None,
     )
     return ppo.make_learner("adjusted_ppo", network, n_agents, False, tx, update)

@@ -68,10 +68,13 @@ def make_update(
     gae_lambda,
     epochs: int,
     minibatches: int,
+    sequences: bool = False,
 ):
     """PPO's update (module docstring) around ``minibatch_gradient(params, mb, carry) ->
-    (grads, (policy, value, entropy))``, whatever direction that gradient is."""
-    recurrent = network.config.memory != "none"
+    (grads, (policy, value, entropy))``, whatever direction that gradient is; minibatches
+    are environments' whole sequences where the network has memory or ``sequences``, else
+    shuffled steps."""
+    by_sequence = network.config.memory != "none" or sequences
 
     def update(state: LearnerState, rollout: Rollout, key):
         data = deep.by_agent(rollout, n_agents)  # (n, T, E, ...)
@@ -89,7 +92,7 @@ def make_update(
         }
         carry = rollout.carry
         steps, envs = rollout.actions.shape[:2]
-        if not recurrent:  # every step is its own sequence of length one
+        if not by_sequence:  # every step is its own sequence of length one
             flat = steps * envs
             batch = jax.tree.map(lambda x: x.reshape((n_agents, 1, flat, *x.shape[3:])), batch)
             carry = deep.initial_carry(network, n_agents, flat)
@@ -98,7 +101,7 @@ def make_update(
             raise ConfigError(
                 "minibatches",
                 f"{minibatches} does not divide the {size} "
-                + ("environments" if recurrent else "steps × environments")
+                + ("environments" if by_sequence else "steps × environments")
                 + " of a rollout",
             )
         lr_now = lr * jnp.where(anneal_lr, 1.0 - state.updates / total_updates, 1.0)

@@ -129,6 +129,13 @@ class DeepConfig(Config):
     log_every: int | None = option(
         None, "updates between evaluations (none: the scale's)", low=1, high=10**7
     )
+    hessian_lambda: float | None = option(
+        None,
+        "λ_d of Loaded DiCE's cross terms across time in the policies' second derivatives "
+        "(none: the per-step surrogate's only; set: minibatches of whole environments)",
+        low=0.0,
+        high=1.0,
+    )
     seeds: int = seeds_option(3)
     seed: int = seed_option()
 
@@ -137,6 +144,13 @@ class DeepConfig(Config):
 
     def check(self) -> None:
         s = self.settings()
+        if self.hessian_lambda is not None and s["num_envs"] % s["minibatches"]:
+            raise ConfigError(
+                "num_envs",
+                f"{s['num_envs']}: with hessian_lambda the scale's {s['minibatches']} PPO "
+                f"minibatches split whole environments; accepted: a multiple of "
+                f"{s['minibatches']}",
+            )
         if (s["num_envs"] * s["max_steps"]) % s["minibatches"]:
             raise ConfigError(
                 "num_envs",
@@ -158,6 +172,7 @@ def cell_config(cfg: DeepConfig, game: str, method: str, lam: float | None) -> S
         algo="adjusted_ppo",
         adjustment=adjustment,
         adjust_coef=coef,
+        hessian_lambda=cfg.hessian_lambda,
         reward=reward,
         channels=s["channels"],
         kernels=s["kernels"],
@@ -230,6 +245,11 @@ def tables(cfg: DeepConfig) -> list[Table]:
         "returns on the game's own rewards. Fairness: FCGrad's measures of the agents' "
         "returns (docs/metrics.md)."
     )
+    if cfg.hessian_lambda is not None:
+        scale += (
+            f" Second derivatives with Loaded DiCE's cross terms across time at "
+            f"λ_d = {cfg.hessian_lambda:g}; minibatches of whole environments."
+        )
     out = []
     for g in cfg.games:
         game = GAMES[g]

@@ -174,6 +174,13 @@ class SSDConfig(Config):
     adjust_coef: float = option(
         1.0, "adjusted_ppo: its coefficient (AgA's λ, SL's α, ...)", low=0.0, high=1e6
     )
+    hessian_lambda: float | None = option(
+        None,
+        "adjusted_ppo: λ_d of Loaded DiCE's cross terms across time in the policies' "
+        "second derivatives (none: the per-step surrogate's only)",
+        low=0.0,
+        high=1.0,
+    )
     altruists: int | None = option(
         None,
         "LASE, GO: how many agents, the first, gift or learn from the collective reward "
@@ -233,12 +240,13 @@ class SSDConfig(Config):
         if self.torso == "cnn" and len(env.observation_space(env.params).shape) != 3:
             raise ConfigError("torso", f"'cnn' needs a grid view; {self.env} gives vectors")
         if self.algo in ("ppo", "adjusted_ppo") and self.minibatches > 1:
-            size = self.num_envs * (1 if self.memory != "none" else self.rollout_steps())
+            by_sequence = self.memory != "none" or self.hessian_lambda is not None
+            size = self.num_envs * (1 if by_sequence else self.rollout_steps())
             if size % self.minibatches:
                 raise ConfigError(
                     "minibatches",
                     f"{self.minibatches} does not divide the {size} "
-                    + ("environments" if self.memory != "none" else "steps × environments")
+                    + ("environments" if by_sequence else "steps × environments")
                     + " of a rollout",
                 )
         if self.algo in LOOK_AHEAD:
@@ -280,11 +288,13 @@ class SSDConfig(Config):
                 raise ConfigError(
                     "altruists", f"{self.altruists}; {self.env} has {env.num_agents()}"
                 )
-        if self.algo != "adjusted_ppo" and (self.adjustment != "aga" or self.adjust_coef != 1.0):
-            raise ConfigError(
-                "adjustment" if self.adjustment != "aga" else "adjust_coef",
-                f"only adjusted_ppo adjusts its gradients, not {self.algo}",
-            )
+        if self.algo != "adjusted_ppo":
+            adjusting = (("adjustment", "aga"), ("adjust_coef", 1.0), ("hessian_lambda", None))
+            for name, default in adjusting:
+                if getattr(self, name) != default:
+                    raise ConfigError(
+                        name, f"only adjusted_ppo adjusts its gradients, not {self.algo}"
+                    )
         planner = {"planner_estimate": "sampled", "planner_welfare": "sampled"}
         for name, default in (*planner.items(), ("planner_gamma", None)):
             if self.algo != "amd" and getattr(self, name) != default:

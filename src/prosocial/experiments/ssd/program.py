@@ -113,7 +113,11 @@ def build(static: SSDConfig, dyn: dict):
             "minibatches": static.minibatches,
         }
         if static.algo == "adjusted_ppo":
-            extra.update(adjustment=static.adjustment, coef=dyn["adjust_coef"])
+            extra.update(
+                adjustment=static.adjustment,
+                coef=dyn["adjust_coef"],
+                hessian_lambda=static.hessian_lambda,
+            )
     elif static.algo in LOOK_AHEAD:
         names = ("eps_start", "eps_end", "eps_div", "lr_v", "lr_reward", "r_max", "reg_coeff")
         names += ("tau",) if static.algo == "lio" else ("tau", "revenue_neutral", "planner_until")
