@@ -96,16 +96,18 @@ def magic_box(x: jax.Array) -> jax.Array:
 def cross_terms(logp: jax.Array, resets: jax.Array, lam) -> jax.Array:
     """Loaded DiCE's cross terms ``X_t`` (module docstring), shape ``(T, B)``, from the joint
     log-probability ``logp`` ``(T, B)`` of each step's actions and ``resets`` ``(T, B)``
-    (whether step ``t`` starts an episode), with ``λ_d = lam``."""
+    (whether step ``t`` starts an episode), with ``λ_d = lam``.
 
-    def step(v_prev, xs):
-        lp, reset = xs
-        v = jnp.where(reset, 0.0, v_prev)
-        w = v + lp
-        return lam * w, magic_box(w) - magic_box(v) - magic_box(lp) + 1.0
-
-    _, x = jax.lax.scan(step, jnp.zeros_like(logp[0]), (logp, resets))
-    return x
+    ``v_t = Σ_{t' < t, same episode} λ_d^{t − t'} log π_{t'}`` is one ``(T, T)`` product per
+    environment rather than a scan over time."""
+    steps = logp.shape[0]
+    episode = jnp.cumsum(resets, axis=0)  # (T, B): steps of one episode share a number
+    t = jnp.arange(steps)
+    lag = t[:, None] - t[None, :]  # (T, T'): t − t'
+    weight = jnp.power(lam, jnp.maximum(lag, 1).astype(logp.dtype))
+    earlier = (lag > 0)[:, :, None] & (episode[:, None, :] == episode[None, :, :])
+    v = jnp.einsum("tub,ub->tb", jnp.where(earlier, weight[:, :, None], 0.0), logp)
+    return magic_box(v + logp) - magic_box(v) - magic_box(logp) + 1.0
 
 
 def surrogates(logp: jax.Array, mb: dict, clip, hessian_lambda=None) -> jax.Array:

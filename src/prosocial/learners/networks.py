@@ -195,9 +195,11 @@ def make_network(config: NetworkConfig, obs_shape: Sequence[int], n_actions: int
         return module.apply(params, carry, obs, reset)
 
     def apply(params, carry, obs, reset):
-        if config.memory == "none":
-            _, logits, value = module.apply(params, carry, obs, reset)
-            return carry, logits, value
+        if config.memory == "none":  # one batch axis: XLA's CPU dot is slower with more
+            lead = obs.shape[: obs.ndim - len(obs_shape)]
+            flat = obs.reshape((-1, *obs_shape))
+            _, logits, value = module.apply(params, carry, flat, jnp.reshape(reset, (-1,)))
+            return carry, logits.reshape((*lead, -1)), value.reshape(lead)
 
         def one(c, xs):
             o, r = xs
