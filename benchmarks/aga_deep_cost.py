@@ -13,7 +13,9 @@ environments × 100 steps, 2 epochs of 4 minibatches. The methods timed:
 * ``simul_ind``: the adjusted learner with Simul-Ind (the surrogate game's Jacobian
   diagonal: one reverse pass per agent, vmapped);
 * ``simul_co``: every policy on the collective surrogate (one reverse pass);
-* ``aga``: ξ, ξ_c and one forward-over-reverse product H_c ξ_c per minibatch.
+* ``aga``: ξ, ξ_c and one forward-over-reverse product H_c ξ_c per minibatch;
+* ``aga_dice``: the same with Loaded DiCE's cross terms across time in H_c
+  (``hessian_lambda=1``; minibatches of whole environments).
 
 Every program is compiled ahead of time and called once untimed; then ``--rounds``
 rounds each call every method once (interleaved, so background load spreads over all of
@@ -42,7 +44,7 @@ import numpy as np  # noqa: E402
 
 from prosocial.learners import DEEP_LEARNERS, NetworkConfig, Rollout, make_network  # noqa: E402
 
-METHODS = ("ppo", "simul_ind", "simul_co", "aga")
+METHODS = ("ppo", "simul_ind", "simul_co", "aga", "aga_dice")
 N_AGENTS, VIEW, CHANNELS, ACTIONS = 4, (9, 9, 6), 6, 8
 
 
@@ -55,6 +57,8 @@ def learner(method: str, steps: int, envs: int):
     numbers = {"epochs": 2, "minibatches": 4, "total_updates": 100}
     if method == "ppo":
         return DEEP_LEARNERS.make("ppo", network=net, n_agents=N_AGENTS, **numbers)
+    if method == "aga_dice":
+        method, numbers = "aga", {**numbers, "hessian_lambda": 1.0}
     return DEEP_LEARNERS.make(
         "adjusted_ppo", network=net, n_agents=N_AGENTS, adjustment=method, coef=1.0, **numbers
     )

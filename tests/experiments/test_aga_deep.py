@@ -79,6 +79,8 @@ def test_the_named_scales_are_the_published_settings():
     big = deep.cell_config(deep.DeepConfig(num_envs=32, updates=10), "harvest", "aga", 1.0)
     assert (big.num_envs, big.updates, big.minibatches) == (32, 10, 4)
     assert deep.cell_config(deep.DeepConfig(), "harvest", "aga", 1.0).num_envs == 8
+    long = deep.cell_config(deep.DeepConfig(max_steps=200), "harvest", "aga", 1.0)
+    assert "max_steps=200" in long.env_options and long.rollout_steps() == 200
     # the cross terms across time reach every cell, and their absence is the default
     crossed = deep.DeepConfig(hessian_lambda=0.5)
     assert {c.config.hessian_lambda for c in deep.cells(crossed)} == {0.5}

@@ -91,10 +91,12 @@ SCALES = {
 
 
 def scale_settings(scales: dict, config) -> dict:
-    """The settings of ``config.scale`` with the config's ``num_envs``, ``updates`` and
-    ``log_every`` in place of the scale's where given; ``log_every`` must divide
-    ``updates``."""
+    """The settings of ``config.scale`` with the config's ``num_envs``, ``updates``,
+    ``log_every`` and ``max_steps`` (where it has one) in place of the scale's where given;
+    ``log_every`` must divide ``updates``."""
     s = dict(scales[config.scale])
+    if getattr(config, "max_steps", None):
+        s["max_steps"] = config.max_steps
     s["num_envs"] = config.num_envs or s["num_envs"]
     s["updates"] = config.updates or s["updates"]
     s["log_every"] = config.log_every or s["log_every"]
@@ -128,6 +130,9 @@ class DeepConfig(Config):
     updates: int | None = option(None, "updates per run (none: the scale's)", low=1, high=10**7)
     log_every: int | None = option(
         None, "updates between evaluations (none: the scale's)", low=1, high=10**7
+    )
+    max_steps: int | None = option(
+        None, "steps per episode and rollout (none: the scale's)", low=1, high=100_000
     )
     hessian_lambda: float | None = option(
         None,
