@@ -48,6 +48,18 @@ REWARDS = ("individual", "collective", "inequity_aversion", "svo")
 the sum of all rewards); inequity aversion (Hughes et al. 2018) and SVO, the wrappers of
 :mod:`prosocial.envs.wrappers` with their numbers as data."""
 
+OWN_FIELDS = {  # field: (its default, the learner that takes it, who)
+    "perspective": (True, "lase", "lase"),
+    "coplayer_model": ("own", "lase", "lase"),
+    "adjustment": ("aga", "adjusted_ppo", "adjusted_ppo"),
+    "adjust_coef": (1.0, "adjusted_ppo", "adjusted_ppo"),
+    "hessian_lambda": (None, "adjusted_ppo", "adjusted_ppo"),
+    "planner_estimate": ("sampled", "amd", "amd's planner"),
+    "planner_welfare": ("sampled", "amd", "amd's planner"),
+    "planner_gamma": (None, "amd", "amd's planner"),
+}
+"""Fields only one learner reads; any other refuses them away from their defaults."""
+
 ALGO_DEFAULTS = {
     # SocialJax's IPPO (ippo_base.yaml) and LIO's / LASE's A2C (module docstrings)
     "ppo": {"lr": 5e-4, "ent_coef": 0.01, "max_grad_norm": 0.5},
@@ -271,11 +283,6 @@ class SSDConfig(Config):
                 "shared" if self.shared else "reward",
                 "lase gives every agent its own networks and gifts its individual reward",
             )
-        if self.algo != "lase" and (not self.perspective or self.coplayer_model != "own"):
-            raise ConfigError(
-                "perspective" if not self.perspective else "coplayer_model",
-                f"only lase takes perspectives and models co-players, not {self.algo}",
-            )
         if self.altruists is not None:
             go = self.algo == "a2c" and self.reward == "collective"
             if not (self.algo == "lase" or go) or self.coplayers != "learners":
@@ -288,20 +295,12 @@ class SSDConfig(Config):
                 raise ConfigError(
                     "altruists", f"{self.altruists}; {self.env} has {env.num_agents()}"
                 )
-        if self.algo != "adjusted_ppo":
-            adjusting = (("adjustment", "aga"), ("adjust_coef", 1.0), ("hessian_lambda", None))
-            for name, default in adjusting:
-                if getattr(self, name) != default:
-                    raise ConfigError(
-                        name, f"only adjusted_ppo adjusts its gradients, not {self.algo}"
-                    )
-        planner = {"planner_estimate": "sampled", "planner_welfare": "sampled"}
-        for name, default in (*planner.items(), ("planner_gamma", None)):
-            if self.algo != "amd" and getattr(self, name) != default:
-                raise ConfigError(name, f"only amd's planner takes {name}, not {self.algo}'s")
+        for name, (default, algo, who) in OWN_FIELDS.items():
+            if self.algo != algo and getattr(self, name) != default:
+                raise ConfigError(name, f"only {who} takes {name}, not {self.algo}'s")
         joint = int(env.action_space(env.params).n) ** env.num_agents()
-        for name in (n for n in planner if getattr(self, n) == "exact"):
-            if joint > MAX_JOINT_ACTIONS:
+        for name in ("planner_estimate", "planner_welfare"):
+            if getattr(self, name) == "exact" and joint > MAX_JOINT_ACTIONS:
                 raise ConfigError(
                     name,
                     f"'exact' sums over {joint} joint actions of {self.env} per step "
@@ -362,25 +361,7 @@ class SSDConfig(Config):
         pick = {k: v if getattr(self, k) is None else getattr(self, k) for k, v in defaults.items()}
         return {
             **pick,
-            "gamma": self.gamma,
-            "vf_coef": self.vf_coef,
-            "gae_lambda": self.gae_lambda,
-            "clip": self.clip,
-            "eps_start": self.eps_start,
-            "eps_end": self.eps_end,
-            "eps_div": self.eps_div,
-            "lr_v": self.lr_v,
-            "lr_reward": self.lr_reward,
-            "r_max": self.r_max,
-            "reg_coeff": self.reg_coeff,
-            "tau": self.tau,
-            "influence_weight": self.influence_weight,
-            "influence_ramp": self.influence_ramp,
-            "moa_coef": self.moa_coef,
-            "lr_sr": self.lr_sr,
-            "lr_pt": self.lr_pt,
-            "pt_delta": self.pt_delta,
-            "adjust_coef": self.adjust_coef,
+            **{k: getattr(self, k) for k in PLAIN_NUMBERS},
             "revenue_neutral": float(self.revenue_neutral),
             "planner_until": float(1e12 if self.planner_until is None else self.planner_until),
             "planner_gamma": self.gamma if self.planner_gamma is None else self.planner_gamma,
@@ -408,3 +389,9 @@ DATA_FIELDS = (
     "ia_alpha", "ia_beta", "svo_angle",
 )  # fmt: skip
 """Fields that are data in the compiled program, not part of its shape."""
+PLAIN_NUMBERS = (
+    "gamma", "vf_coef", "gae_lambda", "clip", "eps_start", "eps_end", "eps_div", "lr_v",
+    "lr_reward", "r_max", "reg_coeff", "tau", "influence_weight", "influence_ramp",
+    "moa_coef", "lr_sr", "lr_pt", "pt_delta", "adjust_coef",
+)  # fmt: skip
+"""The learner's numbers taken as they are (:meth:`SSDConfig.learner_numbers`)."""
