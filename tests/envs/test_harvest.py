@@ -236,3 +236,20 @@ def test_random_words_cut_into_uniform_24_bit_integers():
     # the Bernoulli bound makes u / 2**24 < p exactly
     assert int(ssd.threshold(0.25)) == 2**22 and int(ssd.threshold(1.0)) == 2**24
     assert abs(np.mean(np.asarray(ssd.bernoulli(out["apples"], ssd.threshold(0.3)))) - 0.3) < 0.01
+
+
+def test_the_small_orchard_is_registered_with_its_apples_and_players():
+    env = envs.make("harvest_small")
+    obs, state = env.reset(jax.random.key(0), env.params)
+    assert env.num_agents() == 4 and env.params.max_steps == 100
+    assert obs.shape == (4, 9, 9, 4)
+    assert int(jnp.sum(state.grid == APPLE)) == 26
+    # every agent starts on one of the four corner spawn cells, none shared
+    corners = {(1, 1), (1, 12), (8, 1), (8, 12)}
+    assert {tuple(int(v) for v in p) for p in np.asarray(state.pos)} == corners
+    # stripped bare, it never regrows: no apple cell has an apple around it
+    stay = jnp.full((4,), STAY)
+    bare = state.replace(grid=jnp.where(state.grid == APPLE, FLOOR, state.grid))
+    for k in jax.random.split(jax.random.key(1), 20):
+        _, bare, *_ = env.step(k, bare, stay, env.params)
+    assert int(jnp.sum(bare.grid == APPLE)) == 0

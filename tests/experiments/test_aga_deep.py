@@ -79,6 +79,10 @@ def test_the_named_scales_are_the_published_settings():
     big = deep.cell_config(deep.DeepConfig(num_envs=32, updates=10), "harvest", "aga", 1.0)
     assert (big.num_envs, big.updates, big.minibatches) == (32, 10, 4)
     assert deep.cell_config(deep.DeepConfig(), "harvest", "aga", 1.0).num_envs == 8
+    # the small orchard is a game on request, not part of the default reproduction
+    assert deep.DeepConfig().games == ("harvest", "cleanup")
+    small = deep.cell_config(deep.DeepConfig(max_steps=100), "harvest_small", "aga", 1.0)
+    assert small.env == "harvest_small" and "max_steps=100" in small.env_options
     long = deep.cell_config(deep.DeepConfig(max_steps=200), "harvest", "aga", 1.0)
     assert "max_steps=200" in long.env_options and long.rollout_steps() == 200
     # the cross terms across time reach every cell, and their absence is the default

@@ -43,6 +43,11 @@ order ``step_left, step_right, forward, backward, stay, turn_cw, turn_ccw, fire`
 view, 1000 steps. Melting Pot's player count and view are ``num_agents=7,
 view=(9, 1, 5)`` (Melting Pot's own 18×24 map is not included).
 
+Registered as ``harvest_small``: prosocial's own 10×14 orchard (``SMALL_ORCHARD``, 26
+apples in three patches, four spawn corners; not a published map), 4 agents, 9×9 view,
+100 steps, the SSD's regrowth: scarce apples that four agents meet over within a few
+steps, at a scale 2 cores can train.
+
 Choices and quirks (where the SSD code, its issues or Melting Pot leave a choice): the
 view rotation is consistent for all orientations (SSD issue #192 not reproduced); firing
 costs −1 even when nothing is hit and every hit line costs −50, with no removal (SSD,
@@ -88,6 +93,22 @@ HARVEST_MAP = (
     "@ A    A     AAA  A  P          A    @",
     "@       P     A         P  P P     P @",
     "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@",
+)
+
+# prosocial's own small orchard: 26 apples in three patches for four agents who meet
+# within a few steps, so that the agents compete for scarce apples (and may strip a patch)
+# at a scale 2 cores can train; the SSD map's 155 apples outlast short episodes
+SMALL_ORCHARD = (
+    "@@@@@@@@@@@@@@",
+    "@P    AA    P@",
+    "@    AAAA    @",
+    "@   AAAAAA   @",
+    "@    AAAA    @",
+    "@  A      A  @",
+    "@ AAA    AAA @",
+    "@  A      A  @",
+    "@P          P@",
+    "@@@@@@@@@@@@@@",
 )
 
 
@@ -207,8 +228,18 @@ def _step(key, state: ssd.SSDState, actions, params: HarvestParams):
     return ssd.finish(state, pos, orient, codes, rewards, params, info)
 
 
-@register("harvest", HarvestParams)
-def _build(params: HarvestParams):
-    return ssd.build(
-        "harvest", params, init_fn=_init, transition_fn=_step, num_codes=NUM_CODES, palette=PALETTE
-    )
+def _build(name: str):
+    def build(params: HarvestParams):
+        return ssd.build(
+            name, params, init_fn=_init, transition_fn=_step, num_codes=NUM_CODES, palette=PALETTE
+        )
+
+    return build
+
+
+def _small() -> HarvestParams:
+    return HarvestParams(map=SMALL_ORCHARD, num_agents=4, view=(4, 4, 4), max_steps=100)
+
+
+register("harvest", HarvestParams)(_build("harvest"))
+register("harvest_small", _small)(_build("harvest_small"))

@@ -57,7 +57,10 @@ class Game(NamedTuple):
 GAMES = {
     "harvest": Game("Harvest", "harvest", "harvest/apples", "apples eaten"),
     "cleanup": Game("Cleanup", "cleanup", "cleanup/waste_cleaned", "waste cleaned"),
-}
+    # prosocial's own small orchard of scarce apples (not run by default)
+    "harvest_small": Game("Harvest, small orchard", "harvest_small", "harvest/apples",
+                          "apples eaten"),
+}  # fmt: skip
 
 METHODS = {  # name -> (title, adjustment, reward, colour)
     "simul_ind": ("Simul-Ind", "simul_ind", "individual", "tab:blue"),
@@ -112,7 +115,7 @@ def scale_settings(scales: dict, config) -> dict:
 class DeepConfig(Config):
     """AgA and its baselines on Harvest and Cleanup (module docstring)."""
 
-    games: tuple[str, ...] = option(tuple(GAMES), "games to run", choices=tuple(GAMES))
+    games: tuple[str, ...] = option(("harvest", "cleanup"), "games to run", choices=tuple(GAMES))
     methods: tuple[str, ...] = option(tuple(METHODS), "methods to run", choices=tuple(METHODS))
     lams: tuple[float, ...] = option(LAMS, "AgA's λ", low=0.0, high=1e6)
     sign_lams: tuple[float, ...] = option(
