@@ -40,7 +40,7 @@ off bias and variance in any-order score function gradient estimators for reinfo
 learning", NeurIPS, eqs. 8-9), ``ℓ_i ← ℓ_i − E_t[Â_{i,t} X_t]`` with
 
     log π_t = Σ_j log π_{θ_j}(a_{j,t} | o_{j,t})
-    v_t = λ_d (v_{t−1} + log π_{t−1}),   0 where step t starts an episode
+    v_t = λ_d (v_{t−1} + log π_{t−1}),   0 where step t starts an episode or the rollout
     X_t = □(v_t + log π_t) − □(v_t) − □(log π_t) + 1,     □(x) = exp(x − ⊥(x))
 
 ``X_t`` is 0 in value and in gradient at every θ (``∇□(x) = ∇x``), so ξ, ξ_c and every
