@@ -213,11 +213,48 @@ def test_pricing_every_action_is_the_expected_score_function_gradient():
     assert max(float(jnp.abs(s).max()) for s in jax.tree.leaves(sampled)) > 1e-3
 
 
+@pytest.mark.parametrize("estimate", ["sampled", "exact"])
+def test_the_logit_penalty_pulls_a_saturated_planner_back(estimate):
+    """With its output biases at ±30 the planner's sigmoid is flat: its transfers are ±c
+    to float precision and their gain and cost pass it no gradient (κ = 0: no move even
+    under Adam's normalised step). κ · mean f² pulls both back toward zero by Adam's full
+    first step; a sign error pushes them out, a penalty on the squashed transfers does
+    not move them."""
+    from prosocial.learners import play
+
+    env = envs.make("coin_game", max_steps=5)
+    config = NetworkConfig(torso="cnn", channels=(4,), kernels=(3,), hidden=(8,))
+    network = make_network(config, env.observation_space(env.params).shape, 4)
+    key = jax.random.PRNGKey(0)
+    moved = {}
+    for kappa in (0.0, 1.0):
+        learner = amd.amd(
+            network, 2, env=env, estimate=estimate, logit_reg=kappa, lr=0.1, lr_reward=0.01
+        )
+        state = learner.init(key)
+        planner = state.params["planner"]
+        out = planner["params"]["Dense_1"]
+        out = {**out, "bias": jnp.asarray([30.0, -30.0])}
+        planner = {"params": {**planner["params"], "Dense_1": out}}
+        state = state._replace(params={**state.params, "planner": planner})
+        actors = play.start(env, learner.initial_carry(3), key, 3)
+        _, rollout, _ = play.collect(learner, env, state, actors, key, 5)
+        new, metrics = jax.jit(learner.update)(state, rollout, jax.random.PRNGKey(1))
+        assert float(metrics["planner/spending"]) == pytest.approx(2 * 5.0, rel=1e-5)
+        moved[kappa] = np.asarray(new.params["planner"]["params"]["Dense_1"]["bias"]) - [30, -30]
+    np.testing.assert_allclose(moved[0.0], 0.0, atol=1e-6)
+    np.testing.assert_allclose(moved[1.0], [-0.01, 0.01], rtol=1e-3)
+
+
 def test_the_planner_options_are_amd_only_and_exact_needs_few_joint_actions():
     with pytest.raises(ConfigError, match="planner_estimate"):
         SSDConfig(algo="a2c", planner_estimate="exact")
     with pytest.raises(ConfigError, match="planner_gamma"):
         SSDConfig(algo="lio", planner_gamma=0.0)
+    with pytest.raises(ConfigError, match="planner_logit_reg"):
+        SSDConfig(algo="amd_authors", planner_logit_reg=0.1)
+    with pytest.raises(ConfigError, match="planner_logit_reg"):
+        SSDConfig(algo="amd", planner_logit_reg=-0.1)
     with pytest.raises(ConfigError, match=r"planner_estimate.*joint actions"):
         SSDConfig(env="cleanup", algo="amd", planner_estimate="exact")
     with pytest.raises(ConfigError, match="planner_estimate"):
@@ -271,6 +308,7 @@ def test_the_coin_game_preset_sets_the_fixed_mechanism_beside_the_planner():
     assert cells["with"].config.planner_welfare == "exact"
     assert cells["without"].config.planner_welfare == "sampled"  # no planner, nothing scored
     assert cells["with"].config.r_max == 2.0 and not cells["with"].config.wrappers
+    assert cells["with"].config.planner_logit_reg == preset.config.logit_reg == 0.1
     picked = np.array([[3.0, 7.0], [1.0, 4.5]])  # (seed, row): both agents' coins per episode
     data = CellData(cells["fixed"], {"coin/picked": picked}, np.arange(2))
     np.testing.assert_allclose(planner_spending(data), [2.0 * 7.0, 2.0 * 4.5])
@@ -296,6 +334,9 @@ def test_the_coin_game_preset_runs_the_authors_configuration_by_name():
     mine = {c.config for c in preset.cells(dataclasses.replace(cfg, lr=1e-3))}
     assert {c.lr for c in mine} == {1e-3}
     assert all(c.lr_reward == pytest.approx(12.5) for c in mine)  # the planner's: 12,500 η
+    assert run.planner_logit_reg == 0.0  # the authors' planner has no logit penalty
+    with pytest.raises(ConfigError, match="logit_reg"):
+        dataclasses.replace(cfg, logit_reg=0.5).check()
     ours = {c.meta["mode_key"]: c.config for c in preset.cells(preset.config)}
     assert ours["with"].algo == "amd" and (ours["with"].lr, ours["with"].reg_coeff) == (0.1, 1e-4)
     with pytest.raises(ConfigError, match="estimate: a setting of prosocial's planner"):

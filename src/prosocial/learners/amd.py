@@ -22,7 +22,13 @@ norm as in the authors' code). With the learners' step written out and different
 
 where Ĝ_t is the discounted welfare return along τ̂ from step ``t``, ``b_t`` its mean over
 the parallel episodes (a baseline that does not depend on the actions), and the cost runs
-along τ. Its gradient is the policy-gradient estimate of the planner's look-ahead
+along τ. With ``logit_reg`` κ > 0 the loss also holds κ · mean f_p², the mean square of
+the planner's logits behind the transfers the learners' step sees (at the joint actions
+taken, or at every joint action with the exact estimate). It is prosocial's: the sigmoid
+that bounds the transfers is flat far from 0, where neither the gain nor the cost passes
+any gradient back, and a planner whose transfers drift there stays there (in the Coin
+Game, two seeds of five paid the bound on every step to the end); the penalty's gradient
+does not vanish there. Its gradient is the policy-gradient estimate of the planner's look-ahead
 gradient Σ_i (∂θ̂ⁱ/∂p)ᵀ ∇_θ̂ⁱ V (eq. 4.3 and 4.5 with the learners' step exact); the
 welfare term is the score-function estimate on new episodes, as LIO estimates a giver's
 objective. After ``planner_until`` iterations the planner stops paying (the thesis'
@@ -126,16 +132,25 @@ def with_welfare_table(env: Environment, joint: np.ndarray) -> Environment:
     return dataclasses.replace(env, transition_fn=transition)
 
 
-def transfer_table(planner, p, view, joint, lead, r_max, revenue_neutral=0.0) -> jax.Array:
-    """``(|A|ⁿ, *lead, n)``: the transfer of the planner network ``planner`` (parameters
-    ``p``) to every agent under every joint action ``joint (|A|ⁿ, n·|A|)`` (one-hot, in
-    the order of :func:`joint_actions`) at the states ``view (*lead, ...)``."""
+def bounded(logits: jax.Array, r_max) -> jax.Array:
+    """r = 2c (σ(f) − ½) ∈ (−c, c): the planner's transfers from its logits ``f``."""
+    return 2.0 * r_max * (jax.nn.sigmoid(logits) - 0.5)
 
-    def table_of(hot):
-        out = planner.apply(p, view, jnp.broadcast_to(hot, (*lead, hot.shape[-1])))
-        return 2.0 * r_max * (out - 0.5)  # (*lead, n)
 
-    table = jax.lax.map(table_of, joint)
+def logit_table(planner, p, view, joint, lead) -> jax.Array:
+    """``(|A|ⁿ, *lead, n)``: the logits f_p of the planner network ``planner`` (parameters
+    ``p``, built with ``squash=False``) for every agent under every joint action ``joint
+    (|A|ⁿ, n·|A|)`` (one-hot, in the order of :func:`joint_actions`) at the states ``view
+    (*lead, ...)``."""
+    return jax.lax.map(
+        lambda hot: planner.apply(p, view, jnp.broadcast_to(hot, (*lead, hot.shape[-1]))), joint
+    )
+
+
+def transfer_table(logits: jax.Array, r_max, revenue_neutral=0.0) -> jax.Array:
+    """The transfers of a :func:`logit_table`, centred over the agents with revenue
+    neutrality."""
+    table = bounded(logits, r_max)
     return table - revenue_neutral * jnp.mean(table, axis=-1, keepdims=True)
 
 
@@ -157,7 +172,7 @@ def transfers_by_move(
     require_coin_counters(env, f"transfers_by_move({env.name})")
     n, n_actions = env.num_agents(), int(env.action_space(env.params).n)
     obs_shape = tuple(env.observation_space(env.params).shape)
-    planner = IncentiveNet(config, n, len(obs_shape))
+    planner = IncentiveNet(config, n, len(obs_shape), squash=False)
     every = jnp.asarray(joint_actions(n, n_actions), jnp.int32)
     joint = jax.nn.one_hot(every, n_actions).reshape(-1, n * n_actions)
 
@@ -179,7 +194,8 @@ def transfers_by_move(
     @jax.jit
     def run(obs, visited, keys):
         view = joint_view(jnp.moveaxis(obs, 1, 0), config.torso == "cnn")  # (S, ...)
-        pay = transfer_table(planner, params, view, joint, (states,), r_max, revenue_neutral)
+        logits = logit_table(planner, params, view, joint, (states,))
+        pay = transfer_table(logits, r_max, revenue_neutral)
         picked, own = jax.vmap(counters)(keys, visited)
         return jnp.moveaxis(pay, 0, 1), picked, own
 
@@ -246,6 +262,7 @@ def amd(
     ent_coef=0.1,
     r_max=1.0,
     reg_coeff=1e-4,
+    logit_reg=0.0,
     revenue_neutral=0.0,
     planner_until=1e12,
     estimate: str = "sampled",
@@ -260,8 +277,9 @@ def amd(
     """Learners of ``env`` and their planner (module docstring); numbers may be traced.
 
     ``lr``: the learners' step β; ``lr_reward``: the planner's Adam step; ``r_max``: the
-    bound ``c`` of a transfer; ``reg_coeff``: the cost weight α; ``revenue_neutral``: 1 to
-    centre the transfers; ``planner_until``: the iterations during which the planner pays;
+    bound ``c`` of a transfer; ``reg_coeff``: the cost weight α; ``logit_reg``: the weight
+    κ of the mean square logit; ``revenue_neutral``: 1 to centre the transfers;
+    ``planner_until``: the iterations during which the planner pays;
     ``estimate``: how the learners' step sees the transfers, ``sampled`` (at the actions
     taken) or ``exact`` (their expectation over the joint action, ``|A|ⁿ`` planner calls
     per step); ``welfare_gamma``: the discount of the welfare the planner scores on the
@@ -283,7 +301,7 @@ def amd(
     n, n_actions = n_agents, int(env.action_space(env.params).n)
     obs_shape = tuple(env.observation_space(env.params).shape)
     grid = network.config.torso == "cnn"
-    planner = IncentiveNet(network.config, n, len(obs_shape))
+    planner = IncentiveNet(network.config, n, len(obs_shape), squash=False)
     exact = estimate == "exact"
     exact_welfare = welfare_estimate == "exact"
     for name, used in (("planner_estimate", exact), ("planner_welfare", exact_welfare)):
@@ -314,22 +332,27 @@ def amd(
         opt = {**opt, "planner": adam.init(p)}
         return LearnerState({**params, "planner": p}, opt, zero, zero)
 
+    def logits_taken(p, obs, actions_all):
+        """``(T, E, n)``: the planner's logits at the joint actions taken."""
+        hot = jax.nn.one_hot(actions_all, n_actions).reshape(*actions_all.shape[:-1], -1)
+        return planner.apply(p, joint_view(obs, grid), hot)
+
     def transfers(p, obs, actions_all, on):
         """``(n, T, E)``: the planner's payment to every agent at every step."""
-        hot = jax.nn.one_hot(actions_all, n_actions).reshape(*actions_all.shape[:-1], -1)
-        out = 2.0 * r_max * (planner.apply(p, joint_view(obs, grid), hot) - 0.5)  # (T, E, n)
+        out = bounded(logits_taken(p, obs, actions_all), r_max)  # (T, E, n)
         out = out - revenue_neutral * jnp.mean(out, axis=-1, keepdims=True)
         return on * jnp.moveaxis(out, -1, 0)
 
     def priced(p, obs, probs, on):
         """``(n, T, E, A)``: qⁱ_t(a) = Σ_{a⁻ⁱ} Π_{k≠i} π̃ᵏ(aᵏ) r_p,i(s_t, (a, a⁻ⁱ)), what
         agent ``i`` is paid in expectation for each of its actions (the others' policies
-        ``probs (n, T, E, A)`` held fixed)."""
+        ``probs (n, T, E, A)`` held fixed), and the mean square logit of the table."""
         view = joint_view(obs, grid)  # (T, E, ...)
         lead = view.shape[:2]
-        table = transfer_table(planner, p, view, joint, lead, r_max, revenue_neutral)
-        table = on * table.reshape(*(n_actions,) * n, *lead, n)
-        return expected_transfers(table, jax.lax.stop_gradient(probs))
+        logits = logit_table(planner, p, view, joint, lead)
+        table = on * transfer_table(logits, r_max, revenue_neutral)
+        table = table.reshape(*(n_actions,) * n, *lead, n)
+        return expected_transfers(table, jax.lax.stop_gradient(probs)), jnp.mean(logits**2)
 
     def update(state: LearnerState, rollout: Rollout, key):
         epsilon = eps(state)
@@ -347,12 +370,15 @@ def amd(
 
         def bonuses(p):
             """What the learners' step sees of the planner ``p``: the transfers at the
-            actions taken (in δ), or none there and every action priced exactly."""
+            actions taken (in δ), or none there and every action priced exactly; and the
+            mean square of the planner's logits behind them."""
             if exact:
-                return jnp.zeros_like(paid), priced(p, data["obs"], probs, on)
-            return transfers(p, data["obs"], rollout.actions, on), None
+                q, square = priced(p, data["obs"], probs, on)
+                return jnp.zeros_like(paid), q, square
+            square = jnp.mean(logits_taken(p, data["obs"], rollout.actions) ** 2)
+            return transfers(p, data["obs"], rollout.actions, on), None, square
 
-        bonus, priced_now = bonuses(p)
+        bonus, priced_now, _ = bonuses(p)
         policy_loss = agents.policy_loss(theta, data, pol_carry0, bonus, epsilon, priced_now)
         theta_hat = agents.look_ahead(theta, data, pol_carry0, bonus, epsilon, priced_now)
 
@@ -369,7 +395,7 @@ def amd(
 
         def planner_loss(p):
             pay = transfers(p, data["obs"], rollout.actions, on)
-            bonus, priced_p = bonuses(p)
+            bonus, priced_p, square = bonuses(p)
             theta_new = agents.look_ahead(theta, data, pol_carry0, bonus, epsilon, priced_p)
             if exact_welfare:
                 logp_all = agents.policy_log_probs(theta_new, new)  # (n, T, E, A)
@@ -379,7 +405,7 @@ def amd(
                 logp, expected = agents.log_probs(theta_new, new), 0.0  # (n, T, E)
             gain = (jnp.sum(logp * advantage[None]) + jnp.sum(expected)) / envs
             cost = jnp.sum(jnp.sqrt(jnp.sum(pay**2, axis=0) + 1e-12)) / envs
-            return -gain + reg_coeff * on * cost
+            return -gain + on * (reg_coeff * cost + logit_reg * square)
 
         loss, grads = jax.value_and_grad(planner_loss)(p)
         moves, plan_opt = adam.update(grads, state.opt["planner"], p)

@@ -70,11 +70,13 @@ from prosocial.learners.recipients import episode_data, make_recipients, td_erro
 class IncentiveNet(nn.Module):
     """r_η(o, a⁻ʲ) = R_max σ(f_η(o, a⁻ʲ)) ∈ (0, R_max)ⁿ: the observation through the
     policy's torso (no memory), concatenated with the others' one-hot actions, dense ReLU
-    layers, one output per agent (LIO's ``networks.reward``)."""
+    layers, one output per agent (LIO's ``networks.reward``); with ``squash=False``, the
+    logits f_η before the sigmoid."""
 
     config: NetworkConfig
     n_agents: int
     obs_ndim: int
+    squash: bool = True
 
     @nn.compact
     def __call__(self, obs, others):
@@ -82,7 +84,8 @@ class IncentiveNet(nn.Module):
         x = jnp.concatenate([x, others.astype(jnp.float32)], axis=-1)
         for width in self.config.hidden:
             x = nn.relu(nn.Dense(width, kernel_init=nn.initializers.orthogonal(math.sqrt(2)))(x))
-        return jax.nn.sigmoid(nn.Dense(self.n_agents)(x))
+        out = nn.Dense(self.n_agents)(x)
+        return jax.nn.sigmoid(out) if self.squash else out
 
 
 def others_one_hot(

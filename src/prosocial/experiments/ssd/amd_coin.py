@@ -87,6 +87,13 @@ class CoinConfig(Config):
         low=0.0,
         high=1.0,
     )
+    logit_reg: float = option(
+        0.1,
+        "prosocial's: weight κ of the planner's mean square logit (0: none), which keeps its "
+        "transfers off the flat ends of their sigmoid",
+        low=0.0,
+        high=1e3,
+    )
     max_transfer: float = option(1.0, "the transfer bound c (authors: 1)", low=0.0, high=1e3)
     cost: float | None = option(
         None, "the cost weight α (none: prosocial's 1e-4, the authors' 1.5e-8)", low=0.0, high=1e3
@@ -99,7 +106,7 @@ class CoinConfig(Config):
     def check(self) -> None:
         check_log_every(self, "updates")
         if self.configuration == "authors":
-            for name in ("estimate", "welfare", "planner_gamma"):
+            for name in ("estimate", "welfare", "planner_gamma", "logit_reg"):
                 if getattr(self, name) != CoinConfig.__dataclass_fields__[name].default:
                     raise ConfigError(
                         name, "a setting of prosocial's planner; the authors' has none"
@@ -142,6 +149,7 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
                 "planner_estimate": estimate,
                 "planner_welfare": cfg.welfare if until != 0 else "sampled",
                 "planner_gamma": cfg.planner_gamma,
+                "planner_logit_reg": cfg.logit_reg,
             }
         )
         return SSDConfig(

@@ -57,6 +57,7 @@ OWN_FIELDS = {  # field: (its default, the learner that takes it, who)
     "planner_estimate": ("sampled", "amd", "amd's planner"),
     "planner_welfare": ("sampled", "amd", "amd's planner"),
     "planner_gamma": (None, "amd", "amd's planner"),
+    "planner_logit_reg": (0.0, "amd", "amd's planner"),
 }
 """Fields only one learner reads; any other refuses them away from their defaults."""
 
@@ -156,15 +157,11 @@ class SSDConfig(Config):
     reg_coeff: float = option(
         1e-4, "LIO: weight of the L1 cost of giving; AMD: cost weight α", low=0.0, high=1e3
     )
-    influence_weight: float = option(
-        1.0, "social influence: weight β of the influence reward", low=0.0, high=1e3
-    )
+    influence_weight: float = option(1.0, "SI: weight β of the influence reward", low=0.0, high=1e3)
     influence_ramp: float = option(
-        0.0, "social influence: episodes over which β ramps up from 0", low=0.0, high=1e9
+        0.0, "SI: episodes over which β ramps up from 0", low=0.0, high=1e9
     )
-    moa_coef: float = option(
-        1.0, "social influence: weight of the model of others' loss", low=0.0, high=1e3
-    )
+    moa_coef: float = option(1.0, "SI: weight of the model of others' loss", low=0.0, high=1e3)
     lr_sr: float = option(
         5e-5, "LASE: the SR network's Adam step (α_μ, α_η)", low=0.0, strict=True, high=1.0
     )
@@ -223,6 +220,9 @@ class SSDConfig(Config):
         "AMD: discount of the welfare the planner scores (none: gamma; 0: each step's own)",
         low=0.0,
         high=1.0,
+    )
+    planner_logit_reg: float = option(
+        0.0, "AMD: weight κ of the planner's mean square logit", low=0.0, high=1e3
     )
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7
@@ -385,13 +385,13 @@ DATA_FIELDS = (
     "lr", "gamma", "gae_lambda", "clip", "vf_coef", "ent_coef", "max_grad_norm",
     "eps_start", "eps_end", "eps_div", "lr_v", "lr_reward", "r_max", "reg_coeff", "tau",
     "influence_weight", "influence_ramp", "moa_coef", "lr_sr", "lr_pt", "pt_delta",
-    "adjust_coef", "revenue_neutral", "planner_until", "planner_gamma", "seed", "reward",
-    "ia_alpha", "ia_beta", "svo_angle",
+    "adjust_coef", "revenue_neutral", "planner_until", "planner_gamma", "planner_logit_reg",
+    "seed", "reward", "ia_alpha", "ia_beta", "svo_angle",
 )  # fmt: skip
 """Fields that are data in the compiled program, not part of its shape."""
 PLAIN_NUMBERS = (
     "gamma", "vf_coef", "gae_lambda", "clip", "eps_start", "eps_end", "eps_div", "lr_v",
     "lr_reward", "r_max", "reg_coeff", "tau", "influence_weight", "influence_ramp",
-    "moa_coef", "lr_sr", "lr_pt", "pt_delta", "adjust_coef",
+    "moa_coef", "lr_sr", "lr_pt", "pt_delta", "adjust_coef", "planner_logit_reg",
 )  # fmt: skip
 """The learner's numbers taken as they are (:meth:`SSDConfig.learner_numbers`)."""

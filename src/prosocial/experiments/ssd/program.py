@@ -125,6 +125,7 @@ def build(static: SSDConfig, dyn: dict):
         if static.algo == "amd":
             extra["welfare_gamma"] = dyn["planner_gamma"]
             extra["welfare_estimate"] = static.planner_welfare
+            extra["logit_reg"] = dyn["planner_logit_reg"]
         if static.algo == "lio":
             extra["watched"] = static.watched
         elif static.algo == "amd":
