@@ -22,17 +22,19 @@ norm as in the authors' code). With the learners' step written out and different
 
 where Ĝ_t is the discounted welfare return along τ̂ from step ``t``, ``b_t`` its mean over
 the parallel episodes (a baseline that does not depend on the actions), and the cost runs
-along τ. With ``logit_reg`` κ > 0 the loss also holds κ · mean f_p², the mean square of
-the planner's logits behind the transfers the learners' step sees (at the joint actions
-taken, or at every joint action with the exact estimate). It is prosocial's: the sigmoid
-that bounds the transfers is flat far from 0, where neither the gain nor the cost passes
-any gradient back, and a planner whose transfers drift there stays there (in the Coin
-Game, two seeds of five paid the bound on every step to the end); the penalty's gradient
-does not vanish there. Its gradient is the policy-gradient estimate of the planner's look-ahead
+along τ. Its gradient is the policy-gradient estimate of the planner's look-ahead
 gradient Σ_i (∂θ̂ⁱ/∂p)ᵀ ∇_θ̂ⁱ V (eq. 4.3 and 4.5 with the learners' step exact); the
 welfare term is the score-function estimate on new episodes, as LIO estimates a giver's
 objective. After ``planner_until`` iterations the planner stops paying (the thesis'
 "turning off" runs).
+
+With ``logit_reg`` κ > 0 the loss also holds κ · mean f_p², the mean square of the
+planner's logits behind the transfers the learners' step sees (at the joint actions
+taken, or at every joint action with the exact estimate). It is prosocial's: the sigmoid
+that bounds the transfers is flat far from 0, where neither the gain nor the cost passes
+any gradient back, and a planner whose transfers drift there stays there (in the Coin
+Game, two seeds of five paid the bound on every step to the end); the penalty's gradient
+does not vanish there.
 
 With ``welfare_estimate="exact"`` the step's own welfare leaves the score function and
 enters as its expectation over the joint action at the visited state,
