@@ -2,6 +2,8 @@ from prosocial.experiments.compilation import cpu_workarounds
 
 cpu_workarounds()  # as the command does, before JAX makes its backend
 
+import functools  # noqa: E402
+
 import jax  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
@@ -27,6 +29,9 @@ class _FastJit:
     def __call__(self, *args, **kwargs):
         top = jax_core.trace_state_clean()
         return (self._fast if top else self._nested)(*args, **kwargs)
+
+    def __get__(self, obj, owner=None):  # a jitted method binds its instance, as jit's does
+        return self if obj is None else functools.partial(self, obj)
 
     def __getattr__(self, name):  # lower, _cache_size, ...: the top-level program's
         return getattr(self._fast, name)
