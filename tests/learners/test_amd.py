@@ -246,6 +246,47 @@ def test_the_logit_penalty_pulls_a_saturated_planner_back(estimate):
     np.testing.assert_allclose(moved[1.0], [-0.01, 0.01], rtol=1e-3)
 
 
+def test_a_planner_that_reads_rewards_pays_by_them():
+    """With ``reads="rewards"`` the transfers follow the rewards of the step: the same
+    episode with other rewards is paid otherwise (and with ``reads="actions"`` exactly the
+    same), and :func:`transfers_by_move` feeds the planner each joint action's rewards."""
+    from prosocial.learners import play
+    from prosocial.learners.lio import IncentiveNet
+
+    env = envs.make("coin_game", max_steps=5)
+    config = NetworkConfig(torso="cnn", channels=(4,), kernels=(3,), hidden=(8,))
+    network = make_network(config, env.observation_space(env.params).shape, 4)
+    key = jax.random.PRNGKey(0)
+    spent = {}
+    for reads in amd.READS:
+        learner = amd.amd(network, 2, env=env, reads=reads, lr=0.1, lr_reward=0.01)
+        state = learner.init(key)
+        actors = play.start(env, learner.initial_carry(3), key, 3)
+        _, rollout, _ = play.collect(learner, env, state, actors, key, 5)
+        other = rollout._replace(rewards=rollout.rewards + jnp.asarray([[[3.0, -3.0]]]))
+        spent[reads] = [
+            float(jax.jit(learner.update)(state, r, jax.random.PRNGKey(1))[1]["planner/spending"])
+            for r in (rollout, other)
+        ]
+    assert spent["actions"][0] == spent["actions"][1]
+    assert abs(spent["rewards"][0] - spent["rewards"][1]) > 1e-3
+
+    p = state.params["planner"]  # reads="rewards"
+    pay, picked, own = amd.transfers_by_move(
+        config, p, env, jax.random.PRNGKey(1), reads="rewards", states=30
+    )
+    k_reset, k_walk = jax.random.split(jax.random.PRNGKey(1))
+    obs, first = env.reset(k_reset)
+    k_step = jax.random.split(jax.random.split(k_walk, 30)[0])[1]
+    view = amd.joint_view(obs[:, None], True)
+    for j, a in ((0, (0, 0)), (6, (1, 2)), (15, (3, 3))):
+        rewards = env.transition_fn(k_step, first, jnp.asarray(a), env.params)[1]
+        seen = jnp.concatenate([jax.nn.one_hot(jnp.asarray(a), 4).reshape(-1), rewards])
+        out = IncentiveNet(config, 2, 3, squash=False).apply(p, view, seen[None])[0]
+        np.testing.assert_allclose(pay[0, j], np.asarray(amd.bounded(out, 1.0)), atol=1e-5)
+    assert np.any(picked > 0) and np.all(picked >= own)
+
+
 def test_the_planner_options_are_amd_only_and_exact_needs_few_joint_actions():
     with pytest.raises(ConfigError, match="planner_estimate"):
         SSDConfig(algo="a2c", planner_estimate="exact")
@@ -264,6 +305,16 @@ def test_the_planner_options_are_amd_only_and_exact_needs_few_joint_actions():
     with pytest.raises(ConfigError, match=r"planner_welfare.*joint actions"):
         SSDConfig(env="cleanup", algo="amd", planner_welfare="exact")
     SSDConfig(algo="amd", planner_estimate="exact", planner_gamma=0.0)  # the Coin Game: 4²
+    with pytest.raises(ConfigError, match="planner_reads"):
+        SSDConfig(algo="lio", planner_reads="rewards")
+    with pytest.raises(ConfigError, match="planner_reads"):
+        SSDConfig(algo="amd", planner_reads="reward")
+    env = envs.make("coin_game")
+    network = make_network(NetworkConfig(torso="mlp", hidden=(8,)), (36,), 4)
+    with pytest.raises(ConfigError, match=r"planner_reads.*sampled estimate"):
+        amd.amd(network, 2, env=env, reads="rewards", estimate="exact")
+    with pytest.raises(ConfigError, match="planner_reads"):
+        amd.amd(network, 2, env=env, reads="state")
 
 
 def test_the_exact_estimate_trains_the_planner_in_the_coin_game():
@@ -309,6 +360,9 @@ def test_the_coin_game_preset_sets_the_fixed_mechanism_beside_the_planner():
     assert cells["without"].config.planner_welfare == "sampled"  # no planner, nothing scored
     assert cells["with"].config.r_max == 2.0 and not cells["with"].config.wrappers
     assert cells["with"].config.planner_logit_reg == preset.config.logit_reg == 0.1
+    reads = {m: c.config.planner_reads for m, c in cells.items()}
+    assert reads == {**dict.fromkeys(cells, "actions"), "rewards": "rewards"}
+    assert cells["rewards"].config.planner_estimate == "sampled"  # the only one it takes
     picked = np.array([[3.0, 7.0], [1.0, 4.5]])  # (seed, row): both agents' coins per episode
     data = CellData(cells["fixed"], {"coin/picked": picked}, np.arange(2))
     np.testing.assert_allclose(planner_spending(data), [2.0 * 7.0, 2.0 * 4.5])

@@ -36,6 +36,17 @@ any gradient back, and a planner whose transfers drift there stays there (in the
 Game, two seeds of five paid the bound on every step to the end); the penalty's gradient
 does not vanish there.
 
+With ``reads="rewards"`` the planner's network reads, beside the state and the one-hot
+joint action, the game's own rewards of that step for every agent,
+``f_p(s, a, r(s, a))``. It is prosocial's, and it adds no information: the step's rewards
+are a function of the state and the joint action (in the thesis' matrix games the joint
+action alone fixes them). What it changes is how hard the transfers that tell moves apart
+are to learn: in the Coin Game a wrong pickup is ``rⁱ = 1, rʲ = −2``, one linear unit of
+the rewards, where from the state and the actions it takes a conjunction of where the
+coin lies and where the move goes. It needs the rewards of the joint action the
+learners' step prices, so it takes the sampled estimate only (the learners' episodes do
+not keep the rewards of the joint actions not taken).
+
 With ``welfare_estimate="exact"`` the step's own welfare leaves the score function and
 enters as its expectation over the joint action at the visited state,
 
@@ -74,6 +85,8 @@ from prosocial.learners.networks import Network, NetworkConfig
 from prosocial.learners.recipients import episode_data, make_recipients
 
 ESTIMATES = ("sampled", "exact")
+READS = ("actions", "rewards")
+"""What the planner's network reads beside the state (:func:`amd`)."""
 """How the learners' step sees the planner's transfers, and how the planner scores the
 welfare of a step (:func:`amd`)."""
 WELFARE_TABLE = "amd/welfare_table"
@@ -142,7 +155,8 @@ def bounded(logits: jax.Array, r_max) -> jax.Array:
 def logit_table(planner, p, view, joint, lead) -> jax.Array:
     """``(|A|ⁿ, *lead, n)``: the logits f_p of the planner network ``planner`` (parameters
     ``p``, built with ``squash=False``) for every agent under every joint action ``joint
-    (|A|ⁿ, n·|A|)`` (one-hot, in the order of :func:`joint_actions`) at the states ``view
+    (|A|ⁿ, n·|A|)`` (one-hot, in the order of :func:`joint_actions`; or ``(|A|ⁿ, *lead,
+    d)``, what it reads of each joint action at each state) at the states ``view
     (*lead, ...)``."""
     return jax.lax.map(
         lambda hot: planner.apply(p, view, jnp.broadcast_to(hot, (*lead, hot.shape[-1]))), joint
@@ -164,13 +178,14 @@ def transfers_by_move(
     *,
     r_max=1.0,
     revenue_neutral=0.0,
+    reads: str = "actions",
     states: int = 4000,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What a planner of :func:`amd` (network ``config``, parameters ``params``) pays at
     ``states`` states of uniformly random play of ``env``, a game that counts coins, under
     every joint action at each: ``(pay, picked, own)``, each ``(S, |A|ⁿ, n)``, the transfers
     and the coin counters of the step from that state (the same key for every joint
-    action), for :func:`move_gaps`."""
+    action), for :func:`move_gaps`; ``reads`` as the planner was trained (:data:`READS`)."""
     require_coin_counters(env, f"transfers_by_move({env.name})")
     n, n_actions = env.num_agents(), int(env.action_space(env.params).n)
     obs_shape = tuple(env.observation_space(env.params).shape)
@@ -189,16 +204,20 @@ def transfers_by_move(
         walk, env.reset(k_reset), jax.random.split(k_walk, states)
     )
 
-    def counters(k, state):
-        info = jax.vmap(lambda a: env.transition_fn(k, state, a, env.params)[4])(every)
-        return info["coin/picked"], info["coin/own"]
+    def outcomes(k, state):
+        out = jax.vmap(lambda a: env.transition_fn(k, state, a, env.params))(every)
+        return out[1], out[4]["coin/picked"], out[4]["coin/own"]
 
     @jax.jit
     def run(obs, visited, keys):
         view = joint_view(jnp.moveaxis(obs, 1, 0), config.torso == "cnn")  # (S, ...)
-        logits = logit_table(planner, params, view, joint, (states,))
+        rewards, picked, own = jax.vmap(outcomes)(keys, visited)  # (S, J, n) each
+        seen = joint
+        if reads == "rewards":
+            hot = jnp.broadcast_to(joint[:, None], (joint.shape[0], states, joint.shape[-1]))
+            seen = jnp.concatenate([hot, jnp.moveaxis(rewards, 1, 0)], axis=-1)
+        logits = logit_table(planner, params, view, seen, (states,))
         pay = transfer_table(logits, r_max, revenue_neutral)
-        picked, own = jax.vmap(counters)(keys, visited)
         return jnp.moveaxis(pay, 0, 1), picked, own
 
     return tuple(np.asarray(x) for x in run(obs, visited, keys))
@@ -270,6 +289,7 @@ def amd(
     estimate: str = "sampled",
     welfare_estimate: str = "sampled",
     welfare_gamma=None,
+    reads: str = "actions",
     tau=0.01,
     eps_start=0.5,
     eps_end=0.05,
@@ -290,12 +310,24 @@ def amd(
     ``welfare_estimate``: how the planner scores the welfare of each fresh step,
     ``sampled`` (by the score function of the joint action taken) or ``exact`` (its
     expectation over the joint action under θ̂, from the game's rewards of every joint
-    action at the step's state, ``|A|ⁿ`` game steps per step).
+    action at the step's state, ``|A|ⁿ`` game steps per step); ``reads``: what the
+    planner's network reads beside the state, the one-hot joint action (``actions``) or
+    that and the step's rewards (``rewards``, with the sampled estimate only).
     """
     del unused
-    for name, value in (("planner_estimate", estimate), ("planner_welfare", welfare_estimate)):
-        if value not in ESTIMATES:
-            raise ConfigError(name, f"{value!r}; choose from {', '.join(ESTIMATES)}")
+    for name, value, allowed in (
+        ("planner_estimate", estimate, ESTIMATES),
+        ("planner_welfare", welfare_estimate, ESTIMATES),
+        ("planner_reads", reads, READS),
+    ):
+        if value not in allowed:
+            raise ConfigError(name, f"{value!r}; choose from {', '.join(allowed)}")
+    if reads == "rewards" and estimate == "exact":
+        raise ConfigError(
+            "planner_reads",
+            "'rewards' needs the sampled estimate: the learners' episodes keep the rewards "
+            "of the joint actions taken only",
+        )
     if env is None:
         raise ConfigError("algo", "amd plays its look-ahead episodes itself: pass env=")
     if shared:
@@ -329,19 +361,23 @@ def amd(
         k_agents, k_plan = jax.random.split(key)
         params, opt = agents.init(k_agents)
         view = joint_view(jnp.zeros((n, 1, *obs_shape), jnp.float32), grid)
-        p = planner.init(k_plan, view, jnp.zeros((1, n * n_actions), jnp.float32))
+        seen = n * n_actions + (n if reads == "rewards" else 0)
+        p = planner.init(k_plan, view, jnp.zeros((1, seen), jnp.float32))
         zero = jnp.zeros((), jnp.float32)
         opt = {**opt, "planner": adam.init(p)}
         return LearnerState({**params, "planner": p}, opt, zero, zero)
 
-    def logits_taken(p, obs, actions_all):
-        """``(T, E, n)``: the planner's logits at the joint actions taken."""
+    def logits_taken(p, obs, actions_all, rewards):
+        """``(T, E, n)``: the planner's logits at the joint actions taken, whose rewards
+        are ``rewards (T, E, n)``."""
         hot = jax.nn.one_hot(actions_all, n_actions).reshape(*actions_all.shape[:-1], -1)
+        if reads == "rewards":
+            hot = jnp.concatenate([hot, rewards], axis=-1)
         return planner.apply(p, joint_view(obs, grid), hot)
 
-    def transfers(p, obs, actions_all, on):
+    def transfers(p, obs, actions_all, rewards, on):
         """``(n, T, E)``: the planner's payment to every agent at every step."""
-        out = bounded(logits_taken(p, obs, actions_all), r_max)  # (T, E, n)
+        out = bounded(logits_taken(p, obs, actions_all, rewards), r_max)  # (T, E, n)
         out = out - revenue_neutral * jnp.mean(out, axis=-1, keepdims=True)
         return on * jnp.moveaxis(out, -1, 0)
 
@@ -364,7 +400,7 @@ def amd(
         pol_carry0, crit_carry0 = rollout.carry
         p, theta = state.params["planner"], state.params["policy"]
 
-        paid = transfers(p, data["obs"], rollout.actions, on)
+        paid = transfers(p, data["obs"], rollout.actions, rollout.rewards, on)
         critic, target, crit_opt, value_loss = agents.critic_step(
             state.params, state.opt["critic"], data, crit_carry0, paid
         )
@@ -377,8 +413,8 @@ def amd(
             if exact:
                 q, square = priced(p, data["obs"], probs, on)
                 return jnp.zeros_like(paid), q, square
-            square = jnp.mean(logits_taken(p, data["obs"], rollout.actions) ** 2)
-            return transfers(p, data["obs"], rollout.actions, on), None, square
+            square = jnp.mean(logits_taken(p, data["obs"], rollout.actions, rollout.rewards) ** 2)
+            return transfers(p, data["obs"], rollout.actions, rollout.rewards, on), None, square
 
         bonus, priced_now, _ = bonuses(p)
         policy_loss = agents.policy_loss(theta, data, pol_carry0, bonus, epsilon, priced_now)
@@ -396,7 +432,7 @@ def amd(
         advantage = jax.lax.stop_gradient(welfare - jnp.mean(welfare, axis=1, keepdims=True))
 
         def planner_loss(p):
-            pay = transfers(p, data["obs"], rollout.actions, on)
+            pay = transfers(p, data["obs"], rollout.actions, rollout.rewards, on)
             bonus, priced_p, square = bonuses(p)
             theta_new = agents.look_ahead(theta, data, pol_carry0, bonus, epsilon, priced_p)
             if exact_welfare:

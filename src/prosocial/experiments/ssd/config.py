@@ -31,6 +31,7 @@ from prosocial.experiments.ssd.pairs import parse_pairs, parse_wrapper
 from prosocial.learners.adjusted import ACCEPTED as ADJUSTMENTS
 from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
 from prosocial.learners.amd import MAX_JOINT_ACTIONS
+from prosocial.learners.amd import READS as AMD_READS
 from prosocial.learners.amd_authors import LEARNER_STEP
 from prosocial.learners.lase import COPLAYER_MODELS
 from prosocial.learners.lio import watched_indices
@@ -58,6 +59,7 @@ OWN_FIELDS = {  # field: (its default, the learner that takes it, who)
     "planner_welfare": ("sampled", "amd", "amd's planner"),
     "planner_gamma": (None, "amd", "amd's planner"),
     "planner_logit_reg": (0.0, "amd", "amd's planner"),
+    "planner_reads": ("actions", "amd", "amd's planner"),
 }
 """Fields only one learner reads; any other refuses them away from their defaults."""
 
@@ -136,15 +138,11 @@ class SSDConfig(Config):
     eps_start: float = option(
         0.5, "A2C, SI, LIO, AMD, LASE: ε-greedy exploration at the start", low=0.0, high=1.0
     )
-    eps_end: float = option(
-        0.05, "A2C, SI, LIO, AMD, LASE: ε after eps_div episodes", low=0.0, high=1.0
-    )
+    eps_end: float = option(0.05, "A2C, SI, LIO, AMD, LASE: final ε", low=0.0, high=1.0)
     eps_div: float = option(
         1000.0, "A2C, SI, LIO, AMD, LASE: episodes over which ε anneals", low=1.0, high=1e9
     )
-    lr_v: float = option(
-        1e-3, "LIO, AMD: the critics' Adam step size", low=0.0, strict=True, high=1.0
-    )
+    lr_v: float = option(1e-3, "LIO, AMD: critics' Adam step", low=0.0, strict=True, high=1.0)
     lr_reward: float = option(
         1e-3, "LIO, AMD: the incentives' or the planner's step", low=0.0, strict=True, high=1e3
     )
@@ -158,9 +156,7 @@ class SSDConfig(Config):
         1e-4, "LIO: weight of the L1 cost of giving; AMD: cost weight α", low=0.0, high=1e3
     )
     influence_weight: float = option(1.0, "SI: weight β of the influence reward", low=0.0, high=1e3)
-    influence_ramp: float = option(
-        0.0, "SI: episodes over which β ramps up from 0", low=0.0, high=1e9
-    )
+    influence_ramp: float = option(0.0, "SI: episodes for β to ramp up from 0", low=0.0, high=1e9)
     moa_coef: float = option(1.0, "SI: weight of the model of others' loss", low=0.0, high=1e3)
     lr_sr: float = option(
         5e-5, "LASE: the SR network's Adam step (α_μ, α_η)", low=0.0, strict=True, high=1.0
@@ -168,9 +164,7 @@ class SSDConfig(Config):
     lr_pt: float = option(
         3e-5, "LASE: the perspective network's Adam step (α_φ)", low=0.0, strict=True, high=1.0
     )
-    pt_delta: float = option(
-        0.1, "LASE: perspective loss weight δ of the L1 term", low=0.0, high=1.0
-    )
+    pt_delta: float = option(0.1, "LASE: L1 weight δ of perspective loss", low=0.0, high=1.0)
     perspective: bool = option(True, "LASE: perspective taking (false: LASE w/o)")
     coplayer_model: str = option(
         "own",
@@ -223,6 +217,11 @@ class SSDConfig(Config):
     )
     planner_logit_reg: float = option(
         0.0, "AMD: weight κ of the planner's mean square logit", low=0.0, high=1e3
+    )
+    planner_reads: str = option(
+        "actions",
+        "AMD: the planner reads the joint action, or it and the step's rewards",
+        choices=AMD_READS,
     )
     planner_until: int | None = option(
         None, "AMD: iterations during which the planner pays (none: all)", low=0, high=10**7

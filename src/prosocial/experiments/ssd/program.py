@@ -126,6 +126,7 @@ def build(static: SSDConfig, dyn: dict):
             extra["welfare_gamma"] = dyn["planner_gamma"]
             extra["welfare_estimate"] = static.planner_welfare
             extra["logit_reg"] = dyn["planner_logit_reg"]
+            extra["reads"] = static.planner_reads
         if static.algo == "lio":
             extra["watched"] = static.watched
         elif static.algo == "amd":
