@@ -5,7 +5,8 @@
   (the same learners, planner off from the start) and turned off half-way through a run
   twice as long, as chapter 4 reports for matrix games, and with the planner seen by the
   learners' step through sampled actions beside its exact expectation over the joint
-  action; beside them, the same learners under two fixed mechanisms with the same bound
+  action, and with a planner that reads the step's rewards beside the joint action
+  (sampled estimate); beside them, the same learners under two fixed mechanisms with the same bound
   (``pickup_transfers``: +c per own-colour coin, −c per other coin, and the same with c
   on every step without a pickup), the yardsticks of what bounded transfers can do by
   hand. The authors' Coin Game code plays 20-step episodes on
@@ -31,7 +32,9 @@ from prosocial.experiments.ssd.tables import curve_figures
 from prosocial.learners.amd import ESTIMATES as AMD_ESTIMATES
 from prosocial.learners.amd_authors import LEARNER_STEP, PLANNER_STEP
 
-COIN_COLORS = ("tab:red", "tab:purple", "tab:gray", "tab:orange", "tab:green", "tab:blue")
+COIN_COLORS = (
+    "tab:red", "tab:purple", "tab:brown", "tab:gray", "tab:orange", "tab:green", "tab:blue"
+)  # fmt: skip
 
 
 CONFIGURATIONS = ("prosocial", "authors")
@@ -124,6 +127,7 @@ class CoinConfig(Config):
 COIN_MODES = {
     "with": "with the planner",
     "sampled": "with the planner, sampled estimate",
+    "rewards": "with the planner reading rewards",
     "without": "without the planner",
     "off": "planner off half-way",
     "fixed": "fixed mechanism: ±c per pickup",
@@ -138,7 +142,7 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
     numbers = cfg.numbers()
 
     def config(
-        updates: int, until: int | None, estimate: str = cfg.estimate, wrappers=None
+        updates: int, until: int | None, estimate=cfg.estimate, wrappers=None, reads="actions"
     ) -> SSDConfig:
         # the authors' learners: a 64-unit layer on the flattened board, γ = 0.5
         net = {"torso": "mlp", "gamma": 0.5} if authors else {}
@@ -150,6 +154,7 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
                 "planner_welfare": cfg.welfare if until != 0 else "sampled",
                 "planner_gamma": cfg.planner_gamma,
                 "planner_logit_reg": cfg.logit_reg,
+                "planner_reads": reads,
             }
         )
         return SSDConfig(
@@ -178,6 +183,8 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
     runs = {
         "with": config(cfg.updates, None),
         "sampled": config(cfg.updates, None, "sampled"),
+        # the step's rewards beside the joint action: they need the sampled estimate
+        "rewards": config(cfg.updates, None, "sampled", reads="rewards"),
         "without": config(cfg.updates, 0, "sampled"),  # no planner: the same learners
         "off": config(2 * cfg.updates, cfg.updates),
         # the same learners paid ±c per pickup by hand: what bounded transfers can do
@@ -187,8 +194,8 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
             cfg.updates, 0, "sampled", (f"pickup_transfers:c={cfg.max_transfer}:base=1",)
         ),
     }
-    if authors:  # their planner has one estimate
-        del runs["sampled"]
+    if authors:  # their planner has one estimate and reads the actions
+        del runs["sampled"], runs["rewards"]
     meta = {"c": cfg.max_transfer}
     return [
         Cell(f"coin_game/{m}", runs[m], {"mode": COIN_MODES[m], "mode_key": m, **meta})
@@ -248,7 +255,7 @@ def _setting(cfg: CoinConfig) -> str:
         )
     return (
         f"learners' step {n['lr']:g}, planner's Adam step {n['lr_reward']:g}, {common}, the "
-        f"{cfg.estimate} estimate (sampled in its own row), welfare discount "
+        f"{cfg.estimate} estimate (sampled in its own row and with rewards), welfare discount "
         f"{cfg.planner_gamma:g}"
     )
 
