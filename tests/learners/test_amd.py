@@ -275,16 +275,23 @@ def test_a_planner_that_reads_rewards_pays_by_them():
     pay, picked, own = amd.transfers_by_move(
         config, p, env, jax.random.PRNGKey(1), reads="rewards", states=30
     )
+    assert np.all(picked >= own)
+    s, j = (int(x[0]) for x in np.nonzero(picked.sum(-1) > own.sum(-1)))  # a wrong pickup
     k_reset, k_walk = jax.random.split(jax.random.PRNGKey(1))
-    obs, first = env.reset(k_reset)
-    k_step = jax.random.split(jax.random.split(k_walk, 30)[0])[1]
+    obs, state = env.reset(k_reset)
+    for t, k in enumerate(jax.random.split(k_walk, 30)):  # the random play, to state s
+        k_act, k_step = jax.random.split(k)
+        if t == s:
+            break
+        obs, state = env.step(k_step, state, jax.random.randint(k_act, (2,), 0, 4))[:2]
     view = amd.joint_view(obs[:, None], True)
-    for j, a in ((0, (0, 0)), (6, (1, 2)), (15, (3, 3))):
-        rewards = env.transition_fn(k_step, first, jnp.asarray(a), env.params)[1]
+    for jj, a in ((j, amd.joint_actions(2, 4)[j]), (0, (0, 0)), (15, (3, 3))):
+        rewards = env.transition_fn(k_step, state, jnp.asarray(a), env.params)[1]
         seen = jnp.concatenate([jax.nn.one_hot(jnp.asarray(a), 4).reshape(-1), rewards])
         out = IncentiveNet(config, 2, 3, squash=False).apply(p, view, seen[None])[0]
-        np.testing.assert_allclose(pay[0, j], np.asarray(amd.bounded(out, 1.0)), atol=1e-5)
-    assert np.any(picked > 0) and np.all(picked >= own)
+        np.testing.assert_allclose(pay[s, jj], np.asarray(amd.bounded(out, 1.0)), atol=1e-5)
+        if jj == j:
+            assert float(jnp.min(rewards)) == -2.0  # the other's coin taken: its owner loses 2
 
 
 def test_the_planner_options_are_amd_only_and_exact_needs_few_joint_actions():

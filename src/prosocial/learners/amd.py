@@ -85,10 +85,10 @@ from prosocial.learners.networks import Network, NetworkConfig
 from prosocial.learners.recipients import episode_data, make_recipients
 
 ESTIMATES = ("sampled", "exact")
-READS = ("actions", "rewards")
-"""What the planner's network reads beside the state (:func:`amd`)."""
 """How the learners' step sees the planner's transfers, and how the planner scores the
 welfare of a step (:func:`amd`)."""
+READS = ("actions", "rewards")
+"""What the planner's network reads beside the state (:func:`amd`)."""
 WELFARE_TABLE = "amd/welfare_table"
 """The info key of :func:`with_welfare_table`."""
 MAX_JOINT_ACTIONS = 1024
