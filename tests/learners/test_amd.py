@@ -370,6 +370,15 @@ def test_the_coin_game_preset_sets_the_fixed_mechanism_beside_the_planner():
     reads = {m: c.config.planner_reads for m, c in cells.items()}
     assert reads == {**dict.fromkeys(cells, "actions"), "rewards": "rewards"}
     assert cells["rewards"].config.planner_estimate == "sampled"  # the only one it takes
+    # the reading planner runs longer, with its own κ and no cost; the others keep theirs
+    rewards, with_ = cells["rewards"].config, cells["with"].config
+    assert (rewards.updates, rewards.planner_logit_reg, rewards.reg_coeff) == (3000, 0.01, 0.0)
+    assert (with_.updates, with_.reg_coeff) == (cfg.updates, 1e-4) == (500, 1e-4)
+    bar, without = preset.tables(cfg)[0].bars
+    assert (bar.cell, bar.op, bar.value) == ("coin_game/rewards", ">=", 0.9)
+    assert (without.cell, without.op, without.value) == ("coin_game/without", "<=", 0.6)
+    with pytest.raises(ConfigError, match="log_every"):
+        dataclasses.replace(cfg, rewards_updates=3010).check()
     picked = np.array([[3.0, 7.0], [1.0, 4.5]])  # (seed, row): both agents' coins per episode
     data = CellData(cells["fixed"], {"coin/picked": picked}, np.arange(2))
     np.testing.assert_allclose(planner_spending(data), [2.0 * 7.0, 2.0 * 4.5])
@@ -398,6 +407,9 @@ def test_the_coin_game_preset_runs_the_authors_configuration_by_name():
     assert run.planner_logit_reg == 0.0  # the authors' planner has no logit penalty
     with pytest.raises(ConfigError, match="logit_reg"):
         dataclasses.replace(cfg, logit_reg=0.5).check()
+    with pytest.raises(ConfigError, match="rewards_updates"):
+        dataclasses.replace(cfg, rewards_updates=1000).check()
+    assert preset.tables(cfg)[0].bars[0].cell == "coin_game/with"  # their only planner
     ours = {c.meta["mode_key"]: c.config for c in preset.cells(preset.config)}
     assert ours["with"].algo == "amd" and (ours["with"].lr, ours["with"].reg_coeff) == (0.1, 1e-4)
     with pytest.raises(ConfigError, match="estimate: a setting of prosocial's planner"):

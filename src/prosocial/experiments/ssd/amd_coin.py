@@ -6,15 +6,17 @@
   twice as long, as chapter 4 reports for matrix games, and with the planner seen by the
   learners' step through sampled actions beside its exact expectation over the joint
   action, and with a planner that reads the step's rewards beside the joint action
-  (sampled estimate); beside them, the same learners under two fixed mechanisms with the same bound
-  (``pickup_transfers``: +c per own-colour coin, −c per other coin, and the same with c
-  on every step without a pickup), the yardsticks of what bounded transfers can do by
-  hand. The authors' Coin Game code plays 20-step episodes on
-  the 3×3 board with c = 1; no results were published. The learners' step, the
-  planner's step, the batch and the welfare scored per step (discount 0, as the authors'
-  code scores the step's collective reward) are prosocial's choices, from the sweep in
-  docs/ssd.md. ``--configuration authors`` runs the same rows (but the sampled one) with
-  the authors' own learners and planner (:mod:`prosocial.learners.amd_authors`).
+  (sampled estimate; prosocial's best planner and the bar's row, run six times longer
+  with its own κ = 0.01 and no cost, ``READING``); beside them, the same learners under
+  two fixed mechanisms with the same bound (``pickup_transfers``: +c per own-colour coin,
+  −c per other coin, and the same with c on every step without a pickup), the yardsticks
+  of what bounded transfers can do by hand. The authors' Coin Game code plays 20-step
+  episodes on the 3×3 board with c = 1; no results were published. The learners' step,
+  the planner's step, the batch and the welfare scored per step (discount 0, as the
+  authors' code scores the step's collective reward) are prosocial's choices, from the
+  sweep in docs/ssd.md. ``--configuration authors`` runs the same rows (but the sampled
+  and the reading ones) with the authors' own learners and planner
+  (:mod:`prosocial.learners.amd_authors`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ NUMBERS = {
 }
 """The steps and cost weight of each configuration (the authors': after their code's
 run-time rescaling, :mod:`prosocial.learners.amd_authors`)."""
+READING = {"planner_logit_reg": 0.01, "reg_coeff": 0.0}
+"""The planner reading rewards: its own κ and α (prosocial's, from the runs in
+docs/ssd.md; the authors' own α, 1.5·10⁻⁸, is nearly none), for ``rewards_updates``
+iterations."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,13 @@ class CoinConfig(Config):
         choices=CONFIGURATIONS,
     )
     updates: int = option(500, "iterations with the planner", low=1, high=10**7)
+    rewards_updates: int = option(
+        3000,
+        "prosocial's: iterations of the row with the planner reading rewards (its own "
+        "κ = 0.01, α = 0)",
+        low=1,
+        high=10**7,
+    )
     num_envs: int = option(64, "episodes per iteration", low=1, high=65536)
     lr: float | None = option(
         None,
@@ -93,13 +106,17 @@ class CoinConfig(Config):
     logit_reg: float = option(
         0.1,
         "prosocial's: weight κ of the planner's mean square logit (0: none), which keeps its "
-        "transfers off the flat ends of their sigmoid",
+        "transfers off the flat ends of their sigmoid (not in the row reading rewards)",
         low=0.0,
         high=1e3,
     )
     max_transfer: float = option(1.0, "the transfer bound c (authors: 1)", low=0.0, high=1e3)
     cost: float | None = option(
-        None, "the cost weight α (none: prosocial's 1e-4, the authors' 1.5e-8)", low=0.0, high=1e3
+        None,
+        "the cost weight α (none: prosocial's 1e-4, the authors' 1.5e-8; not in the row "
+        "reading rewards)",
+        low=0.0,
+        high=1e3,
     )
     revenue_neutral: bool = option(False, "centre the transfers")
     log_every: int = option(50, "iterations between evaluations", low=1, high=10**7)
@@ -108,8 +125,9 @@ class CoinConfig(Config):
 
     def check(self) -> None:
         check_log_every(self, "updates")
+        check_log_every(self, "rewards_updates")
         if self.configuration == "authors":
-            for name in ("estimate", "welfare", "planner_gamma", "logit_reg"):
+            for name in ("estimate", "welfare", "planner_gamma", "logit_reg", "rewards_updates"):
                 if getattr(self, name) != CoinConfig.__dataclass_fields__[name].default:
                     raise ConfigError(
                         name, "a setting of prosocial's planner; the authors' has none"
@@ -142,8 +160,14 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
     numbers = cfg.numbers()
 
     def config(
-        updates: int, until: int | None, estimate=cfg.estimate, wrappers=None, reads="actions"
+        updates: int,
+        until: int | None,
+        estimate=cfg.estimate,
+        wrappers=None,
+        reads="actions",
+        own=None,
     ) -> SSDConfig:
+        """A row's run; ``own``: the settings it holds apart from the preset's."""
         # the authors' learners: a 64-unit layer on the flattened board, γ = 0.5
         net = {"torso": "mlp", "gamma": 0.5} if authors else {}
         planner = (
@@ -157,7 +181,7 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
                 "planner_reads": reads,
             }
         )
-        return SSDConfig(
+        settings = dict(
             env="coin_game",
             env_options=(f"max_steps={STEPS}",),
             wrappers=wrappers,
@@ -179,31 +203,37 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
             **net,
             **planner,
         )
+        return SSDConfig(**{**settings, **(own or {})})
 
-    runs = {
-        "with": config(cfg.updates, None),
-        "sampled": config(cfg.updates, None, "sampled"),
+    c = cfg.max_transfer
+    runs = {  # built once the configuration's rows are known
+        "with": lambda: config(cfg.updates, None),
+        "sampled": lambda: config(cfg.updates, None, "sampled"),
         # the step's rewards beside the joint action: they need the sampled estimate
-        "rewards": config(cfg.updates, None, "sampled", reads="rewards"),
-        "without": config(cfg.updates, 0, "sampled"),  # no planner: the same learners
-        "off": config(2 * cfg.updates, cfg.updates),
+        "rewards": lambda: config(
+            cfg.rewards_updates, None, "sampled", reads="rewards", own=READING
+        ),
+        "without": lambda: config(cfg.updates, 0, "sampled"),  # no planner: the same learners
+        "off": lambda: config(2 * cfg.updates, cfg.updates),
         # the same learners paid ±c per pickup by hand: what bounded transfers can do
-        "fixed": config(cfg.updates, 0, "sampled", (f"pickup_transfers:c={cfg.max_transfer}",)),
+        "fixed": lambda: config(cfg.updates, 0, "sampled", (f"pickup_transfers:c={c}",)),
         # and c on every step without a pickup: a wrong pickup costs 2c against any other
-        "fixed_base": config(
-            cfg.updates, 0, "sampled", (f"pickup_transfers:c={cfg.max_transfer}:base=1",)
+        "fixed_base": lambda: config(
+            cfg.updates, 0, "sampled", (f"pickup_transfers:c={c}:base=1",)
         ),
     }
     if authors:  # their planner has one estimate and reads the actions
         del runs["sampled"], runs["rewards"]
     meta = {"c": cfg.max_transfer}
     return [
-        Cell(f"coin_game/{m}", runs[m], {"mode": COIN_MODES[m], "mode_key": m, **meta})
-        for m in runs
+        Cell(f"coin_game/{m}", make(), {"mode": COIN_MODES[m], "mode_key": m, **meta})
+        for m, make in runs.items()
     ]
 
 
 def _coin_tables(cfg: CoinConfig) -> list[Table]:
+    # the bar's row: prosocial's best planner, or the authors' only one
+    best = "with" if cfg.configuration == "authors" else "rewards"
     return [
         Table(
             title="Coin Game (2 players, 3×3, 20 steps): adaptive mechanism design",
@@ -215,8 +245,8 @@ def _coin_tables(cfg: CoinConfig) -> list[Table]:
             ),
             bars=(
                 Bar(
-                    "with the planner, own-coin fraction at least 0.9",
-                    "coin_game/with",
+                    f"{COIN_MODES[best]}, own-coin fraction at least 0.9",
+                    f"coin_game/{best}",
                     "own_fraction",
                     ">=",
                     0.9,
@@ -231,7 +261,14 @@ def _coin_tables(cfg: CoinConfig) -> list[Table]:
             ),
             notes=(
                 f"{cfg.updates} iterations of {cfg.num_envs} episodes ({2 * cfg.updates} for "
-                "'planner off half-way', the planner paying in the first half), "
+                "'planner off half-way', the planner paying in the first half"
+                + (
+                    ""
+                    if cfg.configuration == "authors"
+                    else f"; {cfg.rewards_updates} for the planner reading rewards, with its "
+                    f"own κ = {READING['planner_logit_reg']:g} and α = {READING['reg_coeff']:g}"
+                )
+                + "), "
                 f"{cfg.seeds} seeds; {_setting(cfg)}; evaluation after the last iteration "
                 "without exploration or transfers; spending is Σ_t Σ_i |r_p,i| per training "
                 "episode averaged over the run's rows with the planner on. The fixed mechanisms "
