@@ -224,7 +224,7 @@ def _coin_cells(cfg: CoinConfig) -> list[Cell]:
     }
     if authors:  # their planner has one estimate and reads the actions
         del runs["sampled"], runs["rewards"]
-    meta = {"c": cfg.max_transfer}
+    meta = {"c": c}
     return [
         Cell(f"coin_game/{m}", make(), {"mode": COIN_MODES[m], "mode_key": m, **meta})
         for m, make in runs.items()
