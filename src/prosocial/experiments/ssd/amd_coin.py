@@ -66,7 +66,7 @@ class CoinConfig(Config):
     rewards_updates: int = option(
         3000,
         "prosocial's: iterations of the row with the planner reading rewards (its own "
-        "κ = 0.01, α = 0)",
+        f"κ = {READING['planner_logit_reg']:g}, α = {READING['reg_coeff']:g})",
         low=1,
         high=10**7,
     )
